@@ -1,0 +1,28 @@
+# Template repository commands. `make test` is what CI runs.
+SHELL := /bin/bash
+UV ?= uv
+DEMO_DIR ?= build/demo
+DEMO_PORT ?= 8000
+
+.PHONY: help install test test-fast lint demo clean
+
+help:
+	@echo "make demo   render a service with default answers, migrate SQLite, serve it (offline model)"
+	@echo "make test   run every template test (PostgreSQL/PgBouncer tests need the servers; see README)"
+	@echo "make lint   ruff on the template repository"
+
+install:
+	$(UV) sync --quiet
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+test: install lint
+	$(UV) run pytest -n 2 --dist loadgroup
+
+demo: install
+	$(UV) run python scripts/demo.py --dir $(DEMO_DIR) --port $(DEMO_PORT)
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

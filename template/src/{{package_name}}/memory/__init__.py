@@ -1,0 +1,1 @@
+"""Agent memory: conversation history compatible with the OpenAI Agents SDK."""

@@ -1,0 +1,98 @@
+"""Render the template from the working tree and drive the rendered project."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import copier
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_POSTGRES_URL = "postgresql://postgres:postgres@localhost:5432/postgres"
+# Variables of the outer environment that must not leak into a rendered project's run.
+LEAKY_PREFIXES = ("APP_", "TEST_", "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")
+
+
+def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(LEAKY_PREFIXES)}
+    env["UV_NO_PROGRESS"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def render(destination: Path, template: Path = REPO_ROOT, **answers: Any) -> Path:
+    """Render the template (the working tree, uncommitted changes included)."""
+    copier.run_copy(
+        str(template),
+        str(destination),
+        data=answers,
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+    return destination
+
+
+@dataclass
+class Project:
+    """A rendered project on disk, with helpers to run commands inside it."""
+
+    path: Path
+
+    def run(
+        self,
+        *command: str,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+        timeout: float = 900,
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            command,
+            cwd=self.path,
+            env=clean_environment(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(command)} exited {result.returncode}\n"
+                f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
+            )
+        return result
+
+    def sync(self) -> None:
+        self.run("uv", "sync", "--quiet")
+
+    def files(self) -> list[Path]:
+        skip = {".venv", ".git", ".pytest_cache", ".ruff_cache", "__pycache__"}
+        return [
+            p for p in self.path.rglob("*") if p.is_file() and not skip.intersection(p.parts)
+        ]
+
+    def lint(self) -> None:
+        self.run("uv", "run", "ruff", "check", ".")
+        self.run("uv", "run", "ruff", "format", "--check", ".")
+
+    def pytest(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+        result = self.run("uv", "run", "pytest", "-p", "no:cacheprovider", *args, env=env)
+        return result.stdout
+
+
+def leftover_jinja(files: Sequence[Path]) -> list[str]:
+    """Files that still contain template syntax after rendering."""
+    found = []
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        if "{{" in text or "{%" in text:
+            found.append(str(path))
+    return found
