@@ -67,9 +67,7 @@ def test_rendered_project_passes_its_own_lint_and_tests(
     if os.environ.get("CHASSIS_TEST_PYTHON"):
         answers["python_version"] = os.environ["CHASSIS_TEST_PYTHON"]
     postgres_url = (
-        request.getfixturevalue("postgres_url")
-        if answers["database_backend"] != "sqlite"
-        else None
+        request.getfixturevalue("postgres_url") if answers["database_backend"] != "sqlite" else None
     )
     project = Project(render(tmp_path / variant, **answers))
 
