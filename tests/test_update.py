@@ -630,7 +630,7 @@ def run_check_update_step(project: ServiceProject, summary: Path) -> subprocess.
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads `on` as true
     assert triggers["schedule"], "the check must run on a schedule"
     step = workflow_step(workflow, "copier check-update")
-    environment = {"COPIER_SPEC": step["env"]["COPIER_SPEC"], "CHASSIS_READ_TOKEN": ""}
+    environment = {"COPIER_SPEC": step["env"]["COPIER_SPEC"]}
     environment["GITHUB_STEP_SUMMARY"] = str(summary)
     return subprocess.run(
         ["bash", "-c", step["run"]],
