@@ -58,7 +58,7 @@ async def test_healthz_names_its_probe(settings: Settings) -> None:
 README_SERVICE_TEXT = (
     "What this service does, who calls it, who runs it, and where to ask for help."
 )
-README_CHASSIS_LINE = "Generated from the Agent Service Chassis. Pull chassis fixes with"
+README_CHASSIS_LINE = "Chassis fixes arrive with `copier update --trust`"
 # The service-owned part of the rendered README. The chassis promises never to change
 # it, so a service's text there survives every update; this copy makes that promise
 # a test (change it only with a CHANGELOG entry that says why).
