@@ -23,6 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "agent_sessions",
         sa.Column("session_id", sa.String(length=255), nullable=False),
+        sa.Column("owner", sa.String(length=255), server_default=sa.text("''"), nullable=False),
         sa.Column(
             "created_at",
             sa.TIMESTAMP(timezone=False),
@@ -37,7 +38,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("session_id", name=op.f("pk_agent_sessions")),
     )
-    op.create_index("ix_agent_sessions_updated_at", "agent_sessions", ["updated_at"])
+    op.create_index("ix_agent_sessions_owner_updated_at", "agent_sessions", ["owner", "updated_at"])
     op.create_table(
         "agent_messages",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -68,5 +69,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_agent_messages_session_order", table_name="agent_messages")
     op.drop_table("agent_messages")
-    op.drop_index("ix_agent_sessions_updated_at", table_name="agent_sessions")
+    op.drop_index("ix_agent_sessions_owner_updated_at", table_name="agent_sessions")
     op.drop_table("agent_sessions")
