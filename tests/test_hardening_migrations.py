@@ -1,7 +1,8 @@
 """Migrations on start with many replicas, a stuck lock, and a failing migration.
 
-Each scenario runs the rendered service's real start-up path against an empty database
-on PostgreSQL, with test-only revisions added to a copy of the project's migrations:
+Each scenario runs the rendered service's real start-up path (``docker/entrypoint.sh``
+with ``RUN_DB_MIGRATIONS=true``, run directly: no Docker engine needed) against an
+empty database on PostgreSQL, with test-only revisions added to a copy of the project's migrations:
 
 * a revision that records every run in a table and then holds the lock for a while,
   so four replicas started together really contend;
@@ -11,6 +12,7 @@ on PostgreSQL, with test-only revisions added to a copy of the project's migrati
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import time
@@ -111,12 +113,25 @@ def migrations_with(project: Project, folder: Path, revisions: dict[str, str]) -
     return folder / "alembic.ini"
 
 
-def start_replica(project: Project, env: dict[str, str], *command: str) -> subprocess.Popen[str]:
-    """One replica's start-up: the migrate step that runs before the server starts."""
+def start_replica(project: Project, env: dict[str, str], marker: Path) -> subprocess.Popen[str]:
+    """One container start: ``docker/entrypoint.sh`` with migrations on, then a command.
+
+    The command only records that it ran (in ``marker``): the entrypoint must hand over
+    to it after a successful migration and never after a failed one.
+    """
+    command = ["python", "-c", f"open({str(marker)!r}, 'w').write('started')"]
+    venv_bin = project.path / ".venv" / "bin"
     return subprocess.Popen(
-        [str(project.path / ".venv" / "bin" / "agent-service"), "migrate", *command],
+        ["sh", str(project.path / "docker" / "entrypoint.sh"), *command],
         cwd=project.path,
-        env=clean_environment(env),
+        env=clean_environment(
+            {
+                "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}",
+                "RUN_DB_MIGRATIONS": "true",
+                "DB_WAIT_TIMEOUT_SECONDS": "30",
+                **env,
+            }
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -140,7 +155,8 @@ def test_replicas_starting_together_migrate_exactly_once(
     revisions = len(list((tmp_path / "migrations" / "versions").glob("*.py")))
     env = {"APP_DATABASE_URL": database, "APP_ALEMBIC_CONFIG": str(ini)}
 
-    replicas = [start_replica(project, env) for _ in range(REPLICAS)]
+    markers = [tmp_path / f"replica-{number}.started" for number in range(REPLICAS)]
+    replicas = [start_replica(project, env, marker) for marker in markers]
     # Watch the lock while they run: replicas queued behind the one migrating.
     most_waiting = 0
     while any(replica.poll() is None for replica in replicas):
@@ -152,8 +168,9 @@ def test_replicas_starting_together_migrate_exactly_once(
         time.sleep(0.05)
     outputs = [replica.communicate(timeout=60)[0] for replica in replicas]
 
-    for output, replica in zip(outputs, replicas, strict=True):
+    for output, replica, marker in zip(outputs, replicas, markers, strict=True):
         assert replica.returncode == 0, output
+        assert marker.exists(), output  # the command started after the migration
     applied = [output.count("Running upgrade") for output in outputs]
     # Every revision ran once in total, all in one replica; the others found the head.
     assert sum(applied) == revisions, outputs
@@ -169,22 +186,24 @@ def test_replicas_starting_together_migrate_exactly_once(
     )
 
 
-def test_migration_lock_wait_is_bounded(project: Project, database: str) -> None:
+def test_migration_lock_wait_is_bounded(project: Project, database: str, tmp_path: Path) -> None:
     env = {"APP_DATABASE_URL": database, "APP_MIGRATION_LOCK_TIMEOUT_SECONDS": "1"}
     # Someone else (a stuck replica) holds the lock.
     with psycopg.connect(sync_url(database), autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
-        stuck = start_replica(project, env)
+        stuck = start_replica(project, env, tmp_path / "stuck.started")
         output = stuck.communicate(timeout=120)[0]
     assert stuck.returncode != 0, output
+    assert not (tmp_path / "stuck.started").exists(), output
     assert "migration lock" in output and "APP_MIGRATION_LOCK_TIMEOUT_SECONDS" in output, output
     assert "Traceback" not in output, output
     assert public_tables(database) == set()
 
     # Once the holder is gone, the same start-up succeeds.
-    retry = start_replica(project, env)
+    retry = start_replica(project, env, tmp_path / "retry.started")
     output = retry.communicate(timeout=120)[0]
     assert retry.returncode == 0, output
+    assert (tmp_path / "retry.started").exists(), output
     assert {"agent_sessions", "agent_messages"} <= public_tables(database)
 
 
@@ -194,10 +213,11 @@ def test_failing_migration_leaves_the_schema_unchanged(
     ini = migrations_with(project, tmp_path, {"hardening_broken.py": FAILING_REVISION})
     env = {"APP_DATABASE_URL": database, "APP_ALEMBIC_CONFIG": str(ini)}
 
-    replica = start_replica(project, env)
+    replica = start_replica(project, env, tmp_path / "broken.started")
     output = replica.communicate(timeout=120)[0]
 
     assert replica.returncode != 0, output
+    assert not (tmp_path / "broken.started").exists(), output  # never handed over
     # The Alembic/driver error is shown, naming what failed.
     assert "table_that_does_not_exist" in output, output
     # Transactional DDL: the chassis tables created earlier in the same upgrade, the
