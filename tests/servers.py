@@ -208,6 +208,10 @@ class PgBouncer:
                     f"unix_socket_dir = {self.root}",
                     "auth_type = scram-sha-256",
                     f"auth_file = {self.root / 'userlist.txt'}",
+                    # Roles created by tests log in too: their SCRAM secrets are looked
+                    # up on the server and passed through.
+                    f"auth_user = {self.user}",
+                    "auth_query = SELECT usename, passwd FROM pg_shadow WHERE usename = $1",
                     "pool_mode = transaction",
                     f"default_pool_size = {self.pool_size}",
                     "min_pool_size = 0",
