@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import copier
+import psycopg
+from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES_URL = "postgresql://postgres:postgres@localhost:5432/postgres"
@@ -81,6 +85,37 @@ class Project:
     def pytest(self, *args: str, env: Mapping[str, str] | None = None) -> str:
         result = self.run("uv", "run", "pytest", "-p", "no:cacheprovider", *args, env=env)
         return result.stdout
+
+
+def synced_project(destination: Path, **answers: Any) -> Project:
+    """Render the template into ``destination`` and install the project's environment."""
+    project = Project(render(destination, **answers))
+    project.sync()
+    return project
+
+
+@contextmanager
+def fresh_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
+    """Create a uniquely named, empty database on the server; drop it afterwards.
+
+    Yields its name. ``WITH (FORCE)``: a service under test may still hold connections.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def with_driver(url: str, driver: str, database: str | None = None) -> str:
+    """``url`` with another driver (and database), password kept: for the service's env."""
+    changed = make_url(url).set(drivername=driver)
+    if database is not None:
+        changed = changed.set(database=database)
+    return changed.render_as_string(hide_password=False)
 
 
 def leftover_jinja(files: Sequence[Path]) -> list[str]:

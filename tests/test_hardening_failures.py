@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import Project, clean_environment, render
+from tests.helpers import Project, clean_environment, synced_project
 from tests.servers import PrivatePostgres, free_port, private_postgres
 
 pytestmark = [pytest.mark.xdist_group("hardening")]
@@ -36,9 +36,7 @@ REQUEST_TIMEOUT = 30.0
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    project = Project(render(tmp_path_factory.mktemp("failures") / "service"))
-    project.sync()
-    return project
+    return synced_project(tmp_path_factory.mktemp("failures") / "service")
 
 
 def service_env(**values: str) -> dict[str, str]:

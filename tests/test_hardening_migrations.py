@@ -16,15 +16,19 @@ import os
 import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.helpers import Project, clean_environment, render
+from tests.helpers import (
+    Project,
+    clean_environment,
+    fresh_postgres_database,
+    synced_project,
+    with_driver,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("hardening")]
 
@@ -78,30 +82,18 @@ def downgrade() -> None:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    project = Project(render(tmp_path_factory.mktemp("migrations") / "service"))
-    project.sync()
-    return project
+    return synced_project(tmp_path_factory.mktemp("migrations") / "service")
 
 
 @pytest.fixture
 def database(postgres_url: str) -> Iterator[str]:
     """The async URL of a fresh, empty database (dropped afterwards)."""
-    name = f"replicas_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield (
-            make_url(postgres_url)
-            .set(drivername="postgresql+asyncpg", database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database(postgres_url, "replicas") as name:
+        yield with_driver(postgres_url, "postgresql+asyncpg", name)
 
 
 def sync_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return with_driver(url, "postgresql")
 
 
 def migrations_with(project: Project, folder: Path, revisions: dict[str, str]) -> Path:

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.helpers import Project, render
+from tests.helpers import Project, fresh_postgres_database, synced_project, with_driver
 from tests.servers import PgBouncer, pgbouncer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.pgbouncer, pytest.mark.xdist_group("pgbouncer")]
@@ -34,8 +32,7 @@ SERVER_POOL_SIZE = 2
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    project = Project(render(tmp_path_factory.mktemp("pgbouncer") / "service"))
-    project.sync()
+    project = synced_project(tmp_path_factory.mktemp("pgbouncer") / "service")
     shutil.copy(WORKLOAD, project.path / "pooler_workload.py")
     return project
 
@@ -49,22 +46,12 @@ def bouncer(pgbouncer_binary: str, postgres_url: str) -> Iterator[PgBouncer]:
 @pytest.fixture
 def database(postgres_url: str) -> Iterator[str]:
     """A fresh database on the server, created and dropped over the direct connection."""
-    name = f"pgbouncer_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with fresh_postgres_database(postgres_url, "pgbouncer") as name:
         yield name
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def direct_url(postgres_url: str, database: str, driver: str = "postgresql+psycopg") -> str:
-    return (
-        make_url(postgres_url)
-        .set(drivername=driver, database=database)
-        .render_as_string(hide_password=False)
-    )
+    return with_driver(postgres_url, driver, database)
 
 
 def run_workload(project: Project, url: str, label: str) -> dict[str, Any]:

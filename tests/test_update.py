@@ -11,16 +11,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 
-from tests.helpers import REPO_ROOT, clean_environment
+from tests.helpers import REPO_ROOT, clean_environment, fresh_postgres_database, with_driver
 from tests.update_support import (
     CONFLICT_BEGIN,
     CONFLICT_END,
@@ -103,7 +102,7 @@ def test_chassis_fix_arrives_and_project_stays_green(template: TemplateRepo, tmp
 
     project.update()
 
-    assert CHASSIS_HEALTH_LINE in project.text(HEALTH_RENDERED)
+    assert CHASSIS_HEALTH_LINE in project.read(HEALTH_RENDERED)
     assert (project.path / "tests/test_chassis_fix.py").is_file()
     assert project.answers()["_commit"] == V2, "update must pick the newest PEP 440 tag"
     assert project.leftovers() == ([], [])
@@ -191,7 +190,7 @@ def make_service_edits(project: ServiceProject) -> dict[str, str]:
     project.replace("README.md", README_SERVICE_TEXT, SERVICE_README_TEXT)
     project.commit("widgets")
     return {
-        name: project.text(name)
+        name: project.read(name)
         for name in (
             "src/agent_service/models.py",
             "migrations/versions/20250101_0a1b2c3d4e5f_add_widgets.py",
@@ -219,14 +218,14 @@ def test_local_edits_survive_and_overlaps_are_marked(template: TemplateRepo, tmp
 
     # Service-only edits are untouched, byte for byte.
     for name, content in service_files.items():
-        assert project.text(name) == content, f"{name} changed during the update"
-    readme = project.text("README.md")
+        assert project.read(name) == content, f"{name} changed during the update"
+    readme = project.read("README.md")
     assert SERVICE_README_TEXT in readme and "## Quick start (v2)" in readme
-    assert '"""Import every chassis model module here' in project.text(
+    assert '"""Import every chassis model module here' in project.read(
         "src/agent_service/db/models.py"
     )
     # The overlapping line: Copier's inline conflict with both sides, nothing lost.
-    health = project.text(HEALTH_RENDERED)
+    health = project.read(HEALTH_RENDERED)
     conflict = re.search(
         rf"^{re.escape(CONFLICT_BEGIN)}\n(.*?)^{CONFLICT_SEPARATOR}\n(.*?)^{re.escape(CONFLICT_END)}$",
         health,
@@ -304,7 +303,7 @@ def test_renamed_question_keeps_its_answer(template: TemplateRepo, tmp_path: Pat
     )
     assert project.answers()["db_backend"] == "postgres"
     assert "database_backend" not in project.answers()
-    assert "APP_DATABASE_BACKEND=postgres" in project.text(".env.example")
+    assert "APP_DATABASE_BACKEND=postgres" in project.read(".env.example")
 
     template.write("copier.yml", copier_yml)
     if migrations == "removed-control":
@@ -320,7 +319,7 @@ def test_renamed_question_keeps_its_answer(template: TemplateRepo, tmp_path: Pat
     assert "db_backend" not in answers
     if migrations == "shipped":
         assert answers["database_backend"] == "postgres"
-        assert "APP_DATABASE_BACKEND=postgres" in project.text(".env.example")
+        assert "APP_DATABASE_BACKEND=postgres" in project.read(".env.example")
     else:
         # Without the entry the recorded choice is silently lost: why the entry exists.
         assert answers["database_backend"] == "sqlite"
@@ -358,11 +357,11 @@ def test_service_owned_files_are_not_overwritten(template: TemplateRepo, tmp_pat
 
     project.update()
 
-    assert project.text(".env") == SERVICE_ENV
-    assert project.text("src/agent_service/models.py") == WIDGET_MODELS
-    assert "chassis v2 line" not in project.text("src/agent_service/api/routes.py")
-    assert "(v2)" in project.text(".env.example")
-    readme = project.text("README.md")
+    assert project.read(".env") == SERVICE_ENV
+    assert project.read("src/agent_service/models.py") == WIDGET_MODELS
+    assert "chassis v2 line" not in project.read("src/agent_service/api/routes.py")
+    assert "(v2)" in project.read(".env.example")
+    readme = project.read("README.md")
     assert SERVICE_README_TEXT in readme and "## Tests (v2)" in readme
     assert project.leftovers() == ([], [])
 
@@ -442,24 +441,14 @@ def service_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     if request.param == "sqlite":
         yield {"APP_DATABASE_SQLITE_PATH": str(tmp_path / "service.db")}
         return
-    server = make_url(request.getfixturevalue("postgres_url"))
-    name = f"update_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = server.set(drivername="postgresql+asyncpg", database=name)
-        yield {"APP_DATABASE_URL": url.render_as_string(hide_password=False)}
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    server = request.getfixturevalue("postgres_url")
+    with fresh_postgres_database(server, "update") as name:
+        yield {"APP_DATABASE_URL": with_driver(server, "postgresql+asyncpg", name)}
 
 
 def sync_url(environment: dict[str, str]) -> str:
     if "APP_DATABASE_URL" in environment:
-        url = make_url(environment["APP_DATABASE_URL"]).set(drivername="postgresql+psycopg")
-        return url.render_as_string(hide_password=False)
+        return with_driver(environment["APP_DATABASE_URL"], "postgresql+psycopg")
     return f"sqlite:///{environment['APP_DATABASE_SQLITE_PATH']}"
 
 
@@ -619,8 +608,8 @@ def test_rej_mode_keeps_both_sides_and_pre_commit_refuses_rej(
 
     # Copier renders v2, then replays the service's diff: the file now holds the
     # chassis' line and the service's hunk that did not apply waits in the .rej file.
-    assert CHASSIS_HEALTH_LINE in project.text(HEALTH_RENDERED)
-    rejected = project.text(HEALTH_RENDERED + ".rej")
+    assert CHASSIS_HEALTH_LINE in project.read(HEALTH_RENDERED)
+    rejected = project.read(HEALTH_RENDERED + ".rej")
     assert "+" + SERVICE_HEALTH_LINE in rejected and "-" + HEALTH_LINE in rejected
     git(project.path, "add", "--all")
     refused = run_pre_commit(project, tmp_path)
@@ -629,7 +618,7 @@ def test_rej_mode_keeps_both_sides_and_pre_commit_refuses_rej(
 
 
 def run_check_update_step(project: ServiceProject, summary: Path) -> subprocess.CompletedProcess:
-    workflow = yaml.safe_load(project.text(".github/workflows/template-update.yml"))
+    workflow = yaml.safe_load(project.read(".github/workflows/template-update.yml"))
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads `on` as true
     assert triggers["schedule"], "the check must run on a schedule"
     step = workflow_step(workflow, "copier check-update")

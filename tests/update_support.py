@@ -55,8 +55,28 @@ def working_tree_files(root: Path = REPO_ROOT) -> list[str]:
     return sorted({name for name in listing.split("\0") if name and (root / name).is_file()})
 
 
+class EditableTree:
+    """Text edits below ``path``, the way a maintainer or a service owner makes them."""
+
+    path: Path
+
+    def read(self, relative: str) -> str:
+        return (self.path / relative).read_text(encoding="utf-8")
+
+    def write(self, relative: str, text: str) -> None:
+        target = self.path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+    def replace(self, relative: str, old: str, new: str) -> None:
+        """Edit a file; the anchor must exist exactly once (else the test is stale)."""
+        text = self.read(relative)
+        assert text.count(old) == 1, f"{relative}: expected one {old!r} to edit"
+        self.write(relative, text.replace(old, new))
+
+
 @dataclass
-class TemplateRepo:
+class TemplateRepo(EditableTree):
     """A git copy of the template whose releases the test tags itself."""
 
     path: Path
@@ -72,20 +92,6 @@ class TemplateRepo:
 
     def file(self, relative: str) -> Path:
         return self.path / relative
-
-    def read(self, relative: str) -> str:
-        return self.file(relative).read_text(encoding="utf-8")
-
-    def write(self, relative: str, text: str) -> None:
-        target = self.file(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-
-    def replace(self, relative: str, old: str, new: str) -> None:
-        """Edit a template file; the anchor must exist exactly once (else the test is stale)."""
-        text = self.read(relative)
-        assert text.count(old) == 1, f"{relative}: expected one {old!r} to edit"
-        self.write(relative, text.replace(old, new))
 
     def release(self, version: str) -> None:
         git(self.path, "add", "--all")
@@ -126,7 +132,7 @@ def copy_project(
 
 
 @dataclass
-class ServiceProject(Project):
+class ServiceProject(Project, EditableTree):
     """A rendered service under git, as its owners keep it."""
 
     def commit(self, message: str) -> None:
@@ -153,19 +159,6 @@ class ServiceProject(Project):
 
     def answers(self) -> dict[str, Any]:
         return yaml.safe_load((self.path / ".copier-answers.yml").read_text(encoding="utf-8"))
-
-    def text(self, relative: str) -> str:
-        return (self.path / relative).read_text(encoding="utf-8")
-
-    def write(self, relative: str, text: str) -> None:
-        target = self.path / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-
-    def replace(self, relative: str, old: str, new: str) -> None:
-        text = self.text(relative)
-        assert text.count(old) == 1, f"{relative}: expected one {old!r} to edit"
-        self.write(relative, text.replace(old, new))
 
     def unmerged_paths(self) -> set[str]:
         """Paths Copier registered as conflicted in the index (stages 1-3, as git merge does)."""
