@@ -72,9 +72,7 @@ class Project:
 
     def files(self) -> list[Path]:
         skip = {".venv", ".git", ".pytest_cache", ".ruff_cache", "__pycache__"}
-        return [
-            p for p in self.path.rglob("*") if p.is_file() and not skip.intersection(p.parts)
-        ]
+        return [p for p in self.path.rglob("*") if p.is_file() and not skip.intersection(p.parts)]
 
     def lint(self) -> None:
         self.run("uv", "run", "ruff", "check", ".")
