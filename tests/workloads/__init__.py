@@ -1,0 +1,1 @@
+"""Scripts the hardening tests copy into a rendered project and run with its interpreter."""
