@@ -4,12 +4,13 @@ UV ?= uv
 DEMO_DIR ?= build/demo
 DEMO_PORT ?= 8000
 
-.PHONY: help install test test-fast lint demo clean
+.PHONY: help install test lint demo bench clean
 
 help:
 	@echo "make demo   render a service with default answers, migrate SQLite, serve it (offline model)"
 	@echo "make test   run every template test (PostgreSQL/PgBouncer tests need the servers; see README)"
 	@echo "make lint   ruff on the template repository"
+	@echo "make bench  run the benchmarks (needs PostgreSQL; results in docs/performance.md)"
 
 install:
 	$(UV) sync --quiet
@@ -23,6 +24,10 @@ test: install lint
 
 demo: install
 	$(UV) run python scripts/demo.py --dir $(DEMO_DIR) --port $(DEMO_PORT)
+
+bench: install
+	$(UV) run python benchmarks/agent_turns.py
+	$(UV) run python benchmarks/chat_turns.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

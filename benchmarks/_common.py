@@ -1,0 +1,87 @@
+"""Shared by the benchmark commands: render a project, run code in it, report."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import copier
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS = REPO_ROOT / "benchmarks" / "results"
+DEFAULT_POSTGRES_URL = os.environ.get(
+    "CHASSIS_TEST_POSTGRES_URL", "postgresql://postgres:postgres@localhost:5432/postgres"
+)
+LEAKY_PREFIXES = ("APP_", "TEST_", "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")
+
+
+def clean_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(LEAKY_PREFIXES)}
+    env.pop("OPENAI_API_KEY", None)
+    env["UV_NO_PROGRESS"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def prepare_project(path: Path, reuse: bool) -> Path:
+    """Render the working tree with default answers (unless reusing) and install it."""
+    path = path.resolve()
+    if not (reuse and (path / "pyproject.toml").exists()):
+        if path.exists():
+            shutil.rmtree(path)
+        print(f"rendering the template into {path} ...", flush=True)
+        copier.run_copy(
+            str(REPO_ROOT), str(path), defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True
+        )
+    subprocess.run(["uv", "sync", "--quiet"], cwd=path, env=clean_environment(), check=True)
+    return path
+
+
+def run_in_project(project: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    command = [str(project / ".venv" / "bin" / "python"), *args]
+    subprocess.run(command, cwd=project, env=clean_environment(env), check=True)
+
+
+def environment_info() -> dict[str, Any]:
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+    }
+
+
+def write_results(name: str, payload: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    return path
+
+
+def print_table(headers: list[str], rows: list[list[Any]]) -> None:
+    cells = [[str(h) for h in headers]] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for number, row in enumerate(cells):
+        print(
+            "  ".join(
+                c.rjust(w) if i else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if number == 0:
+            print("  ".join("-" * w for w in widths))
+    sys.stdout.flush()
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+    return str(value)
