@@ -8,6 +8,7 @@ choose: SQLite; PostgreSQL; and for ``custom``, PostgreSQL reached through expli
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +83,18 @@ def test_rendered_project_passes_its_own_lint_and_tests(
     # The suite must really have run on the chosen server, not fallen back to SQLite.
     assert f"database under test: {expected_backend}" in output
     assert " passed" in output and " failed" not in output
+
+
+@pytest.mark.parametrize("python_version", ["3.12", "3.13"])
+def test_rendered_project_lints_for_every_supported_python(
+    python_version: str, tmp_path: Path
+) -> None:
+    """Ruff's rules follow the target version (e.g. PEP 695 generics from 3.12 on): the
+    one code base must lint clean for each answer. Ruff needs no interpreter of that
+    version, so this runs everywhere; CI's matrix also runs the suites on each version."""
+    project = Project(
+        render(tmp_path / python_version, python_version=python_version, database_backend="sqlite")
+    )
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    project.run(ruff, "check", ".")
+    project.run(ruff, "format", "--check", ".")
