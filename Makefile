@@ -23,11 +23,11 @@ test: install lint
 	$(UV) run pytest -n 2 --dist loadgroup
 
 demo: install
-	$(UV) run python scripts/demo.py --dir $(DEMO_DIR) --port $(DEMO_PORT)
+	$(UV) run python -m scripts.demo --dir $(DEMO_DIR) --port $(DEMO_PORT)
 
 bench: install
-	$(UV) run python benchmarks/agent_turns.py
-	$(UV) run python benchmarks/chat_turns.py
+	$(UV) run python -m benchmarks.agent_turns
+	$(UV) run python -m benchmarks.chat_turns
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -12,22 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import copier
+from tests.helpers import DEFAULT_POSTGRES_URL as TEST_POSTGRES_URL
+from tests.helpers import REPO_ROOT, clean_environment, render
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = REPO_ROOT / "benchmarks" / "results"
-DEFAULT_POSTGRES_URL = os.environ.get(
-    "CHASSIS_TEST_POSTGRES_URL", "postgresql://postgres:postgres@localhost:5432/postgres"
-)
-LEAKY_PREFIXES = ("APP_", "TEST_", "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")
-
-
-def clean_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(LEAKY_PREFIXES)}
-    env.pop("OPENAI_API_KEY", None)
-    env["UV_NO_PROGRESS"] = "1"
-    env.update(extra or {})
-    return env
+DEFAULT_POSTGRES_URL = os.environ.get("CHASSIS_TEST_POSTGRES_URL", TEST_POSTGRES_URL)
 
 
 def prepare_project(path: Path, reuse: bool) -> Path:
@@ -37,9 +26,7 @@ def prepare_project(path: Path, reuse: bool) -> Path:
         if path.exists():
             shutil.rmtree(path)
         print(f"rendering the template into {path} ...", flush=True)
-        copier.run_copy(
-            str(REPO_ROOT), str(path), defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True
-        )
+        render(path)
     subprocess.run(["uv", "sync", "--quiet"], cwd=path, env=clean_environment(), check=True)
     return path
 
@@ -60,9 +47,12 @@ def environment_info() -> dict[str, Any]:
 
 
 def write_results(name: str, payload: dict[str, Any]) -> Path:
+    """Write ``benchmarks/results/<name>.json``, stamped with the machine it ran on."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    stamped = {**payload, "environment": environment_info()}
+    path.write_text(json.dumps(stamped, indent=2, default=str) + "\n")
+    print(f"\nwrote {path.relative_to(REPO_ROOT)}")
     return path
 
 

@@ -1,7 +1,7 @@
 """Benchmark "agent turns": the chassis SessionStore vs the SDK's SQLAlchemySession vs the raw
 driver, on SQLite and PostgreSQL, in one run on the same database.
 
-    uv run python benchmarks/agent_turns.py [--backends sqlite,postgresql] [--rounds 3]
+    uv run python -m benchmarks.agent_turns [--backends sqlite,postgresql] [--rounds 3]
 
 A turn is ``get_items(limit=50)`` then ``add_items`` of a user and an assistant message,
 for 32 concurrent sessions that already hold 40 items each. Prints a table and writes
@@ -17,10 +17,9 @@ import json
 import tempfile
 from pathlib import Path
 
-from _common import (
+from benchmarks._common import (
     DEFAULT_POSTGRES_URL,
     REPO_ROOT,
-    environment_info,
     prepare_project,
     print_table,
     run_in_project,
@@ -86,18 +85,16 @@ def main() -> int:
         if target["raw"]:
             line += f" (target >= {target['raw']:.0%})"
         print(line)
-    path = write_results(
+    write_results(
         "agent_turns",
         {
             "workload": "32 concurrent sessions (40 items each); turn = get_items(limit=50) + add_items(2)",
             "rounds": args.rounds,
             "turns_per_session_per_round": args.turns,
-            "environment": environment_info(),
             "results": results,
             "ratios": ratios,
         },
     )
-    print(f"\nwrote {path.relative_to(REPO_ROOT)}")
     return 0
 
 

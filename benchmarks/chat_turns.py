@@ -1,7 +1,7 @@
 """Benchmark "chat turns": POST /chat on a served app (uvicorn, one worker, pool size 5),
 with the chassis SessionStore and, as the baseline, the SDK's SQLAlchemySession in its place.
 
-    uv run python benchmarks/chat_turns.py [--backends sqlite,postgresql] [--requests 256]
+    uv run python -m benchmarks.chat_turns [--backends sqlite,postgresql] [--requests 256]
 
 For each backend, memory and model latency (instant, and 1 s per model call), it serves the
 rendered app, sends batches of 256 concurrent requests (one session each: a first turn,
@@ -29,16 +29,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import (
+from sqlalchemy import create_engine, make_url, text
+
+from benchmarks._common import (
     DEFAULT_POSTGRES_URL,
     REPO_ROOT,
     clean_environment,
-    environment_info,
     prepare_project,
     print_table,
     write_results,
 )
-from sqlalchemy import create_engine, make_url, text
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MEMORIES = {"chassis SessionStore": "store", "SDK SQLAlchemySession": "sdk"}
@@ -272,17 +272,15 @@ def main() -> int:
                 f"baseline (target <= 0.33); all ok: {chassis['all_ok']}; "
                 f"batch {chassis['wall_s']:.2f} s" + (" (target <= 3 s)" if delay == 1 else "")
             )
-    path = write_results(
+    write_results(
         "chat_turns",
         {
             "workload": f"{args.requests} concurrent POST /chat, one session each (turn 1, then turn 2)",
             "server": "uvicorn, 1 worker, pool size 5, echo model",
-            "environment": environment_info(),
             "results": results,
             "ratios": ratios,
         },
     )
-    print(f"\nwrote {path.relative_to(REPO_ROOT)}")
     return 0
 
 

@@ -3,7 +3,7 @@ a conversation that survives a restart.
 
 Usage (what ``make demo`` runs)::
 
-    uv run python scripts/demo.py --dir build/demo --port 8000
+    uv run python -m scripts.demo --dir build/demo --port 8000
 
 Exits non-zero if any step fails.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import socket
@@ -22,11 +21,11 @@ import textwrap
 import time
 from pathlib import Path
 
-import copier
 import httpx
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import clean_environment, render
+
 SESSION_ID = "demo-conversation"
 MESSAGES = ["Hi! My name is Ada.", "What did I tell you my name was?", "Are you still there?"]
 
@@ -50,12 +49,8 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> None:
 
 def service_environment(project: Path) -> dict[str, str]:
     """The outer environment minus anything that would leak into the demo service."""
-    prefixes = ("APP_", "TEST_", "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.pop("OPENAI_API_KEY", None)
-    env.update(
+    return clean_environment(
         {
-            "UV_NO_PROGRESS": "1",
             "APP_DATABASE_BACKEND": "sqlite",
             "APP_DATABASE_SQLITE_PATH": str(project / "data" / "app.db"),
             "APP_AGENT_MODEL": "echo",
@@ -63,7 +58,6 @@ def service_environment(project: Path) -> dict[str, str]:
             "APP_AUTH_DISABLED": "true",
         }
     )
-    return env
 
 
 def port_is_free(port: int) -> bool:
@@ -162,9 +156,7 @@ def main() -> int:
     step(f"Render the template with default answers into {project}")
     if project.exists():
         shutil.rmtree(project)
-    copier.run_copy(
-        str(REPO_ROOT), str(project), defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True
-    )
+    render(project)
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     slug = answers["project_slug"]
     env = service_environment(project)

@@ -22,7 +22,10 @@ LEAKY_PREFIXES = ("APP_", "TEST_", "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYT
 
 
 def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The outer environment for a rendered project's commands: nothing of ours leaks
+    in, and no OpenAI key, so everything runs on the offline model."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(LEAKY_PREFIXES)}
+    env.pop("OPENAI_API_KEY", None)
     env["UV_NO_PROGRESS"] = "1"
     env.update(extra or {})
     return env
