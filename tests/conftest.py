@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pymysql
 import pytest
+from sqlalchemy.engine import make_url
 
-from tests.helpers import DEFAULT_POSTGRES_URL
+from tests.helpers import DEFAULT_MYSQL_URL, DEFAULT_POSTGRES_URL
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -35,6 +37,29 @@ def postgres_url() -> str:
             connection.execute("SELECT 1")
     except psycopg.Error as exc:
         unavailable(f"PostgreSQL is not reachable at CHASSIS_TEST_POSTGRES_URL: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> str:
+    """Admin URL (``mysql://root:...@127.0.0.1:3307/mysql``) of a MySQL/MariaDB server the
+    tests may create databases on; ``.ci/run`` starts one (scripts/start-mariadb.sh)."""
+    url = os.environ.get("CHASSIS_TEST_MYSQL_URL", DEFAULT_MYSQL_URL)
+    server = make_url(url)
+    try:
+        connection = pymysql.connect(
+            host=server.host or "127.0.0.1",
+            port=server.port or 3306,
+            user=server.username or "root",
+            password=server.password or "",  # type: ignore[arg-type]
+            database=server.database or "mysql",
+            connect_timeout=3,
+            read_timeout=10,  # PyMySQL's connect timeout does not cover the handshake
+        )
+        with connection, connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except pymysql.MySQLError as exc:
+        unavailable(f"MySQL/MariaDB is not reachable at CHASSIS_TEST_MYSQL_URL: {exc}")
     return url
 
 

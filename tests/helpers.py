@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES_URL = "postgresql://postgres:postgres@localhost:5432/postgres"
+# What .ci/run starts (scripts/start-mariadb.sh): port 3307, beside any server on 3306.
+DEFAULT_MYSQL_URL = "mysql://root:chassis@127.0.0.1:3307/mysql"
 # Variables of the outer environment that must not leak into a rendered project's run.
 LEAKY_PREFIXES = ("APP_", "TEST_", "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")
 
@@ -74,8 +76,8 @@ class Project:
             )
         return result
 
-    def sync(self) -> None:
-        self.run("uv", "sync", "--quiet")
+    def sync(self, *extras: str) -> None:
+        self.run("uv", "sync", "--quiet", *(f"--extra={extra}" for extra in extras))
 
     def files(self) -> list[Path]:
         skip = {".venv", ".git", ".pytest_cache", ".ruff_cache", "__pycache__"}

@@ -1,8 +1,10 @@
 """Render the template for each backend and optional part, then lint and test the result.
 
 Each rendered project runs its own suite against the real database its answers
-choose: SQLite; PostgreSQL; and for ``custom``, PostgreSQL reached through explicit
-``APP_DATABASE_URL`` and ``APP_ALEMBIC_DATABASE_URL``.
+choose: SQLite; PostgreSQL; for ``custom``, PostgreSQL reached through explicit
+``APP_DATABASE_URL`` and ``APP_ALEMBIC_DATABASE_URL``; and ``custom-mariadb``, the
+custom backend that must work, MySQL/MariaDB (``uv sync --extra mysql``, a database per
+test on the server of ``CHASSIS_TEST_MYSQL_URL``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "sqlite-full": {"database_backend": "sqlite"},
     "postgres-full": {"database_backend": "postgres"},
     "custom-full": {"database_backend": "custom"},
+    "custom-mariadb": {"database_backend": "custom"},
     "sqlite-minimal": {
         "database_backend": "sqlite",
         "include_agents_sdk": False,
@@ -36,6 +39,16 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "include_github_actions": False,
     },
 }
+
+
+# Variants whose rendered suite runs on MySQL/MariaDB, with the project's mysql extra.
+MYSQL_VARIANTS = frozenset({"custom-mariadb"})
+
+
+def mysql_environment(mysql_url: str) -> dict[str, str]:
+    """TEST_DATABASE_URL for the rendered conftest: a database per test on that server."""
+    server = make_url(mysql_url).set(drivername="mysql+aiomysql")
+    return {"TEST_DATABASE_URL": server.render_as_string(hide_password=False)}
 
 
 def backend_environment(answers: dict[str, Any], postgres_url: str | None) -> dict[str, str]:
@@ -67,19 +80,29 @@ def test_rendered_project_passes_its_own_lint_and_tests(
     # CI's matrix renders each Python version it tests; locally the default answer.
     if os.environ.get("CHASSIS_TEST_PYTHON"):
         answers["python_version"] = os.environ["CHASSIS_TEST_PYTHON"]
-    postgres_url = (
-        request.getfixturevalue("postgres_url") if answers["database_backend"] != "sqlite" else None
-    )
+    on_mysql = variant in MYSQL_VARIANTS
+    if on_mysql:
+        environment = mysql_environment(request.getfixturevalue("mysql_url"))
+    elif answers["database_backend"] != "sqlite":
+        environment = backend_environment(answers, request.getfixturevalue("postgres_url"))
+    else:
+        environment = backend_environment(answers, None)
     project = Project(render(tmp_path / variant, **answers))
 
     assert leftover_jinja(project.files()) == []
     answers_file = (project.path / ".copier-answers.yml").read_text()
     assert "_commit" in answers_file and "_src_path" in answers_file
 
-    project.sync()
+    project.sync(*(["mysql"] if on_mysql else []))
     project.lint()
-    output = project.pytest(env=backend_environment(answers, postgres_url))
-    expected_backend = "sqlite" if answers["database_backend"] == "sqlite" else "postgresql"
+    output = project.pytest(env=environment)
+    expected_backend = (
+        "mysql"
+        if on_mysql
+        else "sqlite"
+        if answers["database_backend"] == "sqlite"
+        else "postgresql"
+    )
     # The suite must really have run on the chosen server, not fallen back to SQLite.
     assert f"database under test: {expected_backend}" in output
     assert " passed" in output and " failed" not in output
