@@ -44,7 +44,10 @@ IGNORED_BY_ASYNCPG = frozenset(
 )
 # asyncpg's own keyword arguments that SQLAlchemy documents as URL options: passed on to
 # asyncpg, left out of the migration URL (libpq does not know them).
-ASYNCPG_ONLY = {"prepared_statement_cache_size": int, "command_timeout": float}
+ASYNCPG_ONLY: dict[str, type[int] | type[float]] = {
+    "prepared_statement_cache_size": int,  # 0 switches the cache off
+    "command_timeout": float,
+}
 # SQLAlchemy reads these itself (several hosts: ?host=a:5432&host=b:5432).
 SQLALCHEMY_OWN = frozenset({"host", "port"})
 TRANSLATED = frozenset(
@@ -75,15 +78,18 @@ def _single(url: URL, name: str) -> str:
     return value
 
 
-def _number(url: URL, name: str, kind: type[int] | type[float], hint: str) -> int | float:
+def _number(
+    url: URL, name: str, kind: type[int] | type[float], hint: str, *, zero: bool = False
+) -> int | float:
     raw = _single(url, name)
     try:
         value = kind(raw)
     except ValueError:
         raise InvalidUrlOption(f"the option '{name}' must be a number ({hint})") from None
-    if value <= 0:
-        # libpq and Prisma read 0 as "wait forever"; every wait here is bounded.
-        raise InvalidUrlOption(f"the option '{name}' must be greater than 0 ({hint})")
+    if value < 0 or (value == 0 and not zero):
+        # libpq and Prisma read a timeout of 0 as "wait forever"; every wait is bounded.
+        bound = "0 or more" if zero else "greater than 0"
+        raise InvalidUrlOption(f"the option '{name}' must be {bound} ({hint})")
     return value
 
 
@@ -163,7 +169,7 @@ def provider_options(url: URL) -> ProviderOptions:
     _ssl_argument(url)
     for name, kind in ASYNCPG_ONLY.items():
         if name in url.query:
-            _number(url, name, kind, "see asyncpg's connect()")
+            _number(url, name, kind, "see asyncpg's connect()", zero=kind is int)
 
     url = url.difference_update_query(["schema", "connection_limit", "pool_timeout", "options"])
     if server:
