@@ -4,12 +4,13 @@ UV ?= uv
 DEMO_DIR ?= build/demo
 DEMO_PORT ?= 8000
 
-.PHONY: help install test lint demo bench clean
+.PHONY: help install test lint docs demo bench clean
 
 help:
 	@echo "make demo   render a service with default answers, migrate SQLite, serve it (offline model)"
 	@echo "make test   run every template test (PostgreSQL/PgBouncer tests need the servers; see README)"
 	@echo "make lint   ruff on the template repository"
+	@echo "make docs   build the documentation site (mkdocs --strict) into build/site"
 	@echo "make bench  run the benchmarks (needs PostgreSQL; results in docs/performance.md)"
 
 install:
@@ -19,6 +20,12 @@ lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(UV) run mkdocs build --strict
+
+# The site's --strict build is a test too (tests/test_docs_site.py), as are the
+# settings reference (tests/test_settings_reference.py) and every documented command
+# (tests/test_docs_commands.py).
 test: install lint
 	$(UV) run pytest -n 2 --dist loadgroup
 

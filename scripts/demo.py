@@ -75,7 +75,10 @@ class Server:
 
     def start(self) -> None:
         if not port_is_free(self.port):
-            raise DemoError(f"port {self.port} is already in use; pass --port")
+            raise DemoError(
+                f"port {self.port} is already in use; choose another: "
+                f"make demo DEMO_PORT={self.port + 1} (or --port with scripts.demo)"
+            )
         command = ["uv", "run", self.slug, "serve", "--port", str(self.port)]
         print(f"$ {' '.join(command)}", flush=True)
         self.log.parent.mkdir(parents=True, exist_ok=True)

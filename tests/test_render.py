@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.helpers import Project, leftover_jinja, render
+from tests.conftest import unavailable
+from tests.helpers import Project, clean_environment, leftover_jinja, render
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "sqlite-full": {"database_backend": "sqlite"},
@@ -139,3 +141,36 @@ def test_rendered_project_lints_for_every_supported_python(
     ruff = str(Path(sys.executable).with_name("ruff"))
     project.run(ruff, "check", ".")
     project.run(ruff, "format", "--check", ".")
+
+
+NEWEST_PYTHON = "3.13"
+
+
+def newest_python() -> str:
+    """An interpreter of the newest supported Python: uv's (CI installs it with `uv python
+    install`), else pyenv's (its shims only answer when the version is selected)."""
+    found = subprocess.run(
+        ["uv", "python", "find", NEWEST_PYTHON],
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if found.returncode == 0 and found.stdout.strip():
+        return found.stdout.strip()
+    for candidate in sorted(Path.home().glob(f".pyenv/versions/{NEWEST_PYTHON}*/bin/python3")):
+        return str(candidate)
+    unavailable(f"no Python {NEWEST_PYTHON} interpreter (uv python install {NEWEST_PYTHON})")
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.slow
+def test_rendered_suite_passes_on_the_newest_python(tmp_path: Path) -> None:
+    """Not only its lint: the whole suite of one render (SQLite) on the newest Python."""
+    interpreter = newest_python()
+    project = Project(render(tmp_path / "newest", database_backend="sqlite"))
+    project.run("uv", "sync", "--quiet", "--python", interpreter)
+    output = project.pytest()
+    assert f"Python {NEWEST_PYTHON}." in output, output[:500]
+    assert " passed" in output and " failed" not in output

@@ -11,15 +11,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, text
 
-from tests.helpers import REPO_ROOT, clean_environment, fresh_postgres_database, with_driver
+from tests.helpers import REPO_ROOT, clean_environment
 from tests.update_support import (
     CONFLICT_BEGIN,
     CONFLICT_END,
@@ -380,166 +378,6 @@ def test_service_owned_files_are_listed_in_skip_if_exists():
     for source in SERVICE_OWNED_SOURCES:
         rendered = source.removeprefix("template/").removesuffix(".jinja")
         assert rendered.replace("{{package_name}}", "{{ package_name }}") in skipped
-
-
-# --- 6. Alembic: chassis migrations land on top of the service's own -------------------
-
-AUDIT_TABLE = '''\
-"""A chassis table shipped by v2 (test fixture)."""
-
-from sqlalchemy import Column, Integer, String, Table
-
-from {{ package_name }}.db.base import Base
-
-chassis_audit = Table(
-    "chassis_audit",
-    Base.metadata,
-    Column("id", Integer, primary_key=True),
-    Column("event", String(100), nullable=False),
-)
-'''
-AUDIT_MIGRATION = '''\
-"""Chassis audit table (shipped by v2 of the update test).
-
-Revision ID: chassis_9000
-Revises: {down}
-"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "chassis_9000"
-down_revision = "{down}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.create_table(
-        "chassis_audit",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("event", sa.String(length=100), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_chassis_audit")),
-    )
-
-
-def downgrade() -> None:
-    op.drop_table("chassis_audit")
-'''
-
-
-RENDERED_MIGRATION_TESTS = (
-    "tests/test_migrations.py",
-    "tests/test_migration_branches.py",
-    "tests/test_health.py",
-)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def service_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The environment that points a rendered service at its database."""
-    if request.param == "sqlite":
-        yield {"APP_DATABASE_SQLITE_PATH": str(tmp_path / "service.db")}
-        return
-    server = request.getfixturevalue("postgres_url")
-    with fresh_postgres_database(server, "update") as name:
-        yield {"APP_DATABASE_URL": with_driver(server, "postgresql+asyncpg", name)}
-
-
-def sync_url(environment: dict[str, str]) -> str:
-    if "APP_DATABASE_URL" in environment:
-        return with_driver(environment["APP_DATABASE_URL"], "postgresql+psycopg")
-    return f"sqlite:///{environment['APP_DATABASE_SQLITE_PATH']}"
-
-
-def query(environment: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
-    engine = create_engine(sync_url(environment))
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(text(sql))
-            return [tuple(row) for row in result] if result.returns_rows else []
-    finally:
-        engine.dispose()
-
-
-def alembic_heads(project: ServiceProject, environment: dict[str, str]) -> set[str]:
-    output = project.run("uv", "run", "alembic", "heads", env=environment).stdout
-    return {line.split()[0] for line in output.splitlines() if "(effective head)" not in line}
-
-
-@pytest.mark.slow
-@pytest.mark.postgres
-def test_chassis_migration_applies_on_top_of_service_migration(
-    template: TemplateRepo, tmp_path: Path, service_database: dict[str, str]
-):
-    env = service_database
-    template.release(V1)
-    project = copy_project(template, tmp_path / "service", V1, **MINIMAL)
-    project.sync()
-    project.run("uv", "run", "agent-service", "migrate", env=env)
-    query(env, "INSERT INTO agent_sessions (session_id) VALUES ('kept-session')")
-
-    # The service adds a model and autogenerates its migration, with no --head: the
-    # rule in migrations/env.py puts it on the service branch.
-    project.write("src/agent_service/models.py", WIDGET_MODELS)
-    project.run("uv", "run", "alembic", "revision", "--autogenerate", "-m", "add widgets", env=env)
-    (service_script,) = (project.path / "migrations/versions").glob("*_add_widgets.py")
-    service_revision = re.search(r'^revision: str = "(\w+)"', service_script.read_text(), re.M)
-    assert service_revision, service_script.read_text()
-    assert 'down_revision: str | Sequence[str] | None = "service_0000"' in (
-        service_script.read_text()
-    )
-    project.run("uv", "run", "agent-service", "migrate", env=env)
-    query(env, "INSERT INTO widgets (name) VALUES ('kept-widget')")
-    project.commit("widgets")
-
-    # v2 ships a chassis table and its migration on the chassis branch.
-    chassis_head = template.chassis_migration_head()
-    template.write("template/src/{{package_name}}/db/chassis_audit.py.jinja", AUDIT_TABLE)
-    template.replace(
-        "template/src/{{package_name}}/db/models.py.jinja",
-        "from {{ package_name }}.db.base import Base\n",
-        "from {{ package_name }}.db.base import Base\n"
-        "from {{ package_name }}.db.chassis_audit import chassis_audit  # noqa: F401\n",
-    )
-    template.write(
-        "template/migrations/versions/chassis_9000_audit.py",
-        AUDIT_MIGRATION.format(down=chassis_head),
-    )
-    template.release(V2)
-
-    project.update()
-    assert project.leftovers() == ([], [])
-    project.sync()
-    project.lint()
-    migrated = project.run("uv", "run", "agent-service", "migrate", env=env)
-    assert "chassis_9000" in migrated.stderr + migrated.stdout or query(
-        env, "SELECT version_num FROM alembic_version WHERE version_num = 'chassis_9000'"
-    )
-
-    heads = alembic_heads(project, env)
-    assert heads == {"chassis_9000", service_revision.group(1)}
-    recorded = {row[0] for row in query(env, "SELECT version_num FROM alembic_version")}
-    assert recorded == heads
-    checked = project.run("uv", "run", "alembic", "check", env=env)
-    assert "No new upgrade operations detected" in checked.stdout + checked.stderr
-    assert query(env, "SELECT session_id FROM agent_sessions") == [("kept-session",)]
-    assert query(env, "SELECT name FROM widgets") == [("kept-widget",)]
-    assert query(env, "SELECT count(*) FROM chassis_audit") == [(0,)]
-
-    # The next service revision still lands on the service branch, after the widgets.
-    project.run("uv", "run", "alembic", "revision", "--autogenerate", "-m", "next", env=env)
-    (next_script,) = (project.path / "migrations/versions").glob("*_next.py")
-    assert f'None = "{service_revision.group(1)}"' in next_script.read_text()
-    next_script.unlink()
-
-    # The service's own migration and readiness tests (readiness compares these heads)
-    # pass on this backend.
-    suite_env = {"TEST_DATABASE_URL": env["APP_DATABASE_URL"]} if "APP_DATABASE_URL" in env else {}
-    suite = [name for name in RENDERED_MIGRATION_TESTS if (project.path / name).is_file()]
-    assert "tests/test_migration_branches.py" in suite
-    output = project.pytest(*suite, env=suite_env)
-    assert " passed" in output and " failed" not in output
 
 
 # --- the answers file ------------------------------------------------------------------

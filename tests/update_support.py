@@ -99,16 +99,16 @@ class TemplateRepo(EditableTree):
         git(self.path, "tag", version)
 
     def chassis_migration_head(self) -> str:
-        """The newest chassis revision: the one no other chassis revision revises."""
-        revises: dict[str, str | None] = {}
-        for script in self.file("template/migrations/versions").glob("chassis_*.py"):
+        """The head of the shipped history (chassis_*.py and service_0000): one line."""
+        revises: dict[str, set[str]] = {}
+        for script in self.file("template/migrations/versions").glob("*.py"):
             text = script.read_text(encoding="utf-8")
             revision = re.search(r'^revision: str = "([^"]+)"', text, re.MULTILINE)
-            down = re.search(r"^down_revision: .*= (None|\"([^\"]+)\")", text, re.MULTILINE)
+            down = re.search(r"^down_revision: [^=]*= (.*)$", text, re.MULTILINE)
             assert revision and down, f"{script.name}: cannot read its revision identifiers"
-            revises[revision.group(1)] = down.group(2)
-        heads = set(revises) - set(revises.values())
-        assert len(heads) == 1, f"the chassis branch must be linear, found heads {heads}"
+            revises[revision.group(1)] = set(re.findall(r'"([^"]+)"', down.group(1)))
+        heads = set(revises) - set().union(*revises.values())
+        assert len(heads) == 1, f"the shipped migration history must be linear, found {heads}"
         return heads.pop()
 
 
