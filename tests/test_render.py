@@ -89,7 +89,13 @@ def backend_environment(answers: dict[str, Any], postgres_url: str | None) -> di
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(variant, marks=[pytest.mark.mysql] if variant in MYSQL_VARIANTS else [])
+        for variant in VARIANTS
+    ],
+)
 def test_rendered_project_passes_its_own_lint_and_tests(
     variant: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
