@@ -129,8 +129,12 @@ def _format_server_options(settings: dict[str, str]) -> str:
 
 
 def provider_options(url: URL) -> ProviderOptions:
-    """Validate a PostgreSQL URL's options; resolve Prisma's (settings time)."""
-    unknown = sorted(set(url.query) - KNOWN)
+    """Validate a PostgreSQL URL's options; resolve Prisma's (settings time).
+
+    Unknown options are refused for asyncpg only: a psycopg URL hands them to libpq,
+    which knows many more (``sslcert``, ``passfile``, ...) and judges them itself.
+    """
+    unknown = sorted(set(url.query) - KNOWN) if url.get_driver_name() == "asyncpg" else []
     if unknown:
         raise InvalidUrlOption(
             f"unknown option(s) {', '.join(repr(name) for name in unknown)} in the query; "
