@@ -1,7 +1,7 @@
 """Agent memory: 64-bit message ids on servers, exact keys on MySQL/MariaDB.
 
 Revision ID: chassis_0002
-Revises: service_0000
+Revises: service_0000, chassis_0001
 Create Date: 2026-12-01 00:00:00
 
 * PostgreSQL and MySQL/MariaDB: ``agent_messages.id`` becomes BIGINT (its sequence too,
@@ -23,7 +23,10 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "chassis_0002"
-down_revision: str | Sequence[str] | None = "service_0000"
+# service_0000 only *depends on* chassis_0001, so Alembic would still count chassis_0001
+# as an (effective) head and refuse `upgrade head`: naming both parents makes this the
+# one head the linear line needs (docs/memory.md).
+down_revision: str | Sequence[str] | None = ("service_0000", "chassis_0001")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
