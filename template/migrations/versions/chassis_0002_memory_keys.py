@@ -105,14 +105,18 @@ def _mysql_keys(collation: str | None, id_type: str) -> None:
 
 def _table_default_key_type() -> str:
     # The collation the tables were created with (the database's default at the time).
-    row = op.get_bind().execute(
-        sa.text(
-            "SELECT c.character_set_name, t.table_collation FROM information_schema.tables t "
-            "JOIN information_schema.collation_character_set_applicability c "
-            "ON c.collation_name = t.table_collation "
-            "WHERE t.table_schema = DATABASE() AND t.table_name = 'agent_sessions'"
+    row = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT c.character_set_name, t.table_collation FROM information_schema.tables t "
+                "JOIN information_schema.collation_character_set_applicability c "
+                "ON c.collation_name = t.table_collation "
+                "WHERE t.table_schema = DATABASE() AND t.table_name = 'agent_sessions'"
+            )
         )
-    ).one()
+        .one()
+    )
     return f"VARCHAR(255) CHARACTER SET {row[0]} COLLATE {row[1]}"
 
 
