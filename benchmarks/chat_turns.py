@@ -7,8 +7,8 @@ For each backend, memory and model latency (instant, and 1 s per model call), it
 rendered app, sends batches of 256 concurrent requests (one session each: a first turn,
 then a second turn that reads the first back) and reports every request's outcome, the
 wall time per batch and the server's CPU time per turn (from /proc/<pid>/stat, before
-and after each batch). The baseline switch is ``APP_CHAT_MEMORY=sdk``, a setting that
-exists for this benchmark only. Writes ``benchmarks/results/chat_turns.json``.
+and after each batch). The baseline swaps the chat routes' memory dependency
+(``_chat_server.py``); the service has no setting for it. Writes ``benchmarks/results/chat_turns.json``.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from benchmarks._common import (
 )
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CHAT_SERVER = Path(__file__).resolve().parent / "_chat_server.py"
 MEMORIES = {"chassis SessionStore": "store", "SDK SQLAlchemySession": "sdk"}
 
 
@@ -78,11 +79,10 @@ def database(backend: str, postgres_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def server(project: Path, env: dict[str, str]) -> Iterator[tuple[int, int]]:
+def server(project: Path, env: dict[str, str], memory: str) -> Iterator[tuple[int, int]]:
     port = free_port()
     python = str(project / ".venv" / "bin" / "python")
-    command = [python, "-m", "uvicorn", "agent_service.app:app", "--port", str(port)]
-    command += ["--workers", "1", "--no-access-log", "--log-level", "warning"]
+    command = [python, str(CHAT_SERVER), "--port", str(port), "--memory", memory]
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder, (Path(folder) / "server.log").open("w+") as log:
         process = subprocess.Popen(command, cwd=project, env=env, stdout=log, stderr=log)
@@ -191,7 +191,6 @@ def run_case(
             {
                 "APP_DATABASE_URL": url,
                 "APP_DATABASE_POOL_SIZE": "5",
-                "APP_CHAT_MEMORY": memory,
                 "APP_AGENT_MODEL": "echo",
                 "APP_AGENT_ECHO_DELAY_SECONDS": str(delay),
                 "APP_AUTH_DISABLED": "true",
@@ -205,7 +204,7 @@ def run_case(
             check=True,
             capture_output=True,
         )
-        with server(project, env) as (pid, port):
+        with server(project, env, memory) as (pid, port):
             batches = asyncio.run(drive(port, pid, requests))
     return {
         "batches": batches,

@@ -67,7 +67,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_agent_messages_session_order", table_name="agent_messages")
-    op.drop_table("agent_messages")
-    op.drop_index("ix_agent_sessions_owner_updated_at", table_name="agent_sessions")
-    op.drop_table("agent_sessions")
+    # Dropping a table drops its indexes. Dropping the index first fails on MySQL/MariaDB
+    # (1553: the foreign key needs it), and MySQL commits each DDL statement on its own,
+    # so each step is skipped when already done: a failed downgrade can simply be re-run.
+    existing = set(sa.inspect(op.get_bind()).get_table_names())
+    for table in ("agent_messages", "agent_sessions"):
+        if table in existing:
+            op.drop_table(table)
