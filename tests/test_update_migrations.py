@@ -218,9 +218,15 @@ def run_update_scenario(
     template: TemplateRepo, tmp_path: Path, env: dict[str, str], layout: str
 ) -> None:
     v1_head = template.chassis_migration_head() if layout == "linear" else "service_0000"
+    later_chassis: dict[Path, str] = {}
     if layout == "0.1.0":
         template.replace(SERVICE_0000, LAYOUT_010[0], LAYOUT_010[1])
         template.replace(SERVICE_0000, LAYOUT_010[2], LAYOUT_010[3])
+        # 0.1.0 shipped chassis_0001 alone: the later chassis revisions arrive with v2.
+        for script in template.file("template/migrations/versions").glob("chassis_*.py"):
+            if not script.name.startswith("chassis_0001"):
+                later_chassis[script] = script.read_text(encoding="utf-8")
+                script.unlink()
     template.release(V1)
     project = copy_project(template, tmp_path / "service", V1, **MINIMAL)
     project.sync()
@@ -247,7 +253,9 @@ def run_update_scenario(
     if layout == "0.1.0":
         template.replace(SERVICE_0000, LAYOUT_010[1], LAYOUT_010[0])
         template.replace(SERVICE_0000, LAYOUT_010[3], LAYOUT_010[2])
-    ship_chassis_revision(template, down=v1_head)
+        for script, text in later_chassis.items():
+            script.write_text(text, encoding="utf-8")
+    ship_chassis_revision(template, down=template.chassis_migration_head())
     template.release(V2)
 
     updated = project.update()
