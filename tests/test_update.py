@@ -22,6 +22,8 @@ from tests.update_support import (
     CONFLICT_BEGIN,
     CONFLICT_END,
     CONFLICT_SEPARATOR,
+    WIDGET_MIGRATION,
+    WIDGET_MODELS,
     ServiceProject,
     TemplateRepo,
     copy_project,
@@ -121,49 +123,6 @@ def test_chassis_fix_arrives_and_project_stays_green(template: TemplateRepo, tmp
 
 # --- 2. local edits survive; overlapping changes become Copier's inline conflicts -----
 
-WIDGET_MODELS = '''\
-"""The service's own database models."""
-
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
-
-from agent_service.db.base import Base
-
-
-class Widget(Base):
-    __tablename__ = "widgets"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-'''
-WIDGET_MIGRATION = '''\
-"""add widgets
-
-Revision ID: 0a1b2c3d4e5f
-Revises: service_0000
-"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "0a1b2c3d4e5f"
-down_revision = "service_0000"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.create_table(
-        "widgets",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_widgets")),
-    )
-
-
-def downgrade() -> None:
-    op.drop_table("widgets")
-'''
 WIDGET_ROUTES = '''\
 """The service's own HTTP routes."""
 

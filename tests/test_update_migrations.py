@@ -21,55 +21,17 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.helpers import fresh_postgres_database, with_driver
-from tests.update_support import ServiceProject, TemplateRepo, copy_project
+from tests.update_support import (
+    WIDGET_MIGRATION,
+    WIDGET_MODELS,
+    ServiceProject,
+    TemplateRepo,
+    copy_project,
+)
 
 V1, V2 = "1.0.0", "1.1.0"
 MINIMAL = {"include_agents_sdk": False, "include_docker": False}
 SERVICE_0000 = "template/migrations/versions/service_0000_base.py"
-WIDGET_MODELS = '''\
-"""The service's own database models."""
-
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
-
-from agent_service.db.base import Base
-
-
-class Widget(Base):
-    __tablename__ = "widgets"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-'''
-# What the 0.1.0 env.py hook made of `alembic revision --autogenerate` (service branch).
-WIDGET_MIGRATION_010 = '''\
-"""add widgets
-
-Revision ID: 0a1b2c3d4e5f
-Revises: service_0000
-"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "0a1b2c3d4e5f"
-down_revision = "service_0000"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.create_table(
-        "widgets",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_widgets")),
-    )
-
-
-def downgrade() -> None:
-    op.drop_table("widgets")
-'''
 AUDIT_TABLE = '''\
 """A chassis table shipped by v2 (test fixture)."""
 
@@ -238,7 +200,7 @@ def run_update_scenario(
     if layout == "linear":
         alembic(project, env, "revision", "--autogenerate", "-m", "add widgets")
     else:
-        project.write("migrations/versions/0a1b2c3d4e5f_add_widgets.py", WIDGET_MIGRATION_010)
+        project.write("migrations/versions/0a1b2c3d4e5f_add_widgets.py", WIDGET_MIGRATION)
     (widget_script,) = (project.path / "migrations/versions").glob("*_add_widgets.py")
     widgets = revision_of(widget_script)
     assert f'down_revision = "{v1_head}"' in widget_script.read_text().replace(

@@ -202,3 +202,49 @@ def workflow_step(workflow: Mapping[str, Any], name: str) -> Mapping[str, Any]:
             if step.get("name") == name:
                 return step
     raise AssertionError(f"no step named {name!r} in the workflow")
+
+
+# A service's own model and its revision on the 0.1.0 service branch (the update tests).
+WIDGET_MODELS = '''\
+"""The service's own database models."""
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from agent_service.db.base import Base
+
+
+class Widget(Base):
+    __tablename__ = "widgets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+'''
+WIDGET_MIGRATION = '''\
+"""add widgets
+
+Revision ID: 0a1b2c3d4e5f
+Revises: service_0000
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0a1b2c3d4e5f"
+down_revision = "service_0000"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "widgets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_widgets")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("widgets")
+'''
