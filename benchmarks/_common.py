@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -80,3 +81,13 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
     return str(value)
+
+
+def benchmark_parser(description: str, backends: str) -> argparse.ArgumentParser:
+    """The options every benchmark takes: which backends, the server, the rendered project."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--backends", default=backends)
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument("--project", type=Path, default=REPO_ROOT / "build" / "bench-project")
+    parser.add_argument("--reuse", action="store_true", help="reuse already rendered projects")
+    return parser

@@ -22,8 +22,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks._common import (
-    DEFAULT_POSTGRES_URL,
-    REPO_ROOT,
+    benchmark_parser,
     prepare_project,
     print_table,
     run_in_project,
@@ -70,13 +69,9 @@ def ratios(implementations: dict[str, dict]) -> dict[str, float | None]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="sqlite,postgresql,mariadb")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser = benchmark_parser(__doc__.splitlines()[0], backends="sqlite,postgresql,mariadb")
     parser.add_argument("--mysql-url", default=DEFAULT_MYSQL_URL)
-    parser.add_argument("--project", type=Path, default=REPO_ROOT / "build" / "bench-project")
     parser.add_argument("--baseline", type=Path, help="another template checkout ('before')")
-    parser.add_argument("--reuse", action="store_true", help="reuse already rendered projects")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--turns", type=int, default=20, help="turns per session per round")
     args = parser.parse_args()

@@ -13,7 +13,6 @@ and after each batch). The baseline swaps the chat routes' memory dependency
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -32,8 +31,7 @@ import httpx
 from sqlalchemy import create_engine, make_url, text
 
 from benchmarks._common import (
-    DEFAULT_POSTGRES_URL,
-    REPO_ROOT,
+    benchmark_parser,
     clean_environment,
     prepare_project,
     print_table,
@@ -215,11 +213,7 @@ def run_case(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
-    parser.add_argument("--project", type=Path, default=REPO_ROOT / "build" / "bench-project")
-    parser.add_argument("--reuse", action="store_true", help="reuse an already rendered project")
+    parser = benchmark_parser(__doc__.splitlines()[0], backends="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=256)
     parser.add_argument("--delays", default="0,1", help="model latencies in seconds")
     args = parser.parse_args()

@@ -10,14 +10,12 @@ Writes ``benchmarks/results/memory_growth.json``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 from pathlib import Path
 
 from benchmarks._common import (
-    DEFAULT_POSTGRES_URL,
-    REPO_ROOT,
+    benchmark_parser,
     prepare_project,
     print_table,
     run_in_project,
@@ -29,11 +27,7 @@ TARGETS = {"get_items_growth": 1.5, "list_sessions_growth": 2.0}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
-    parser.add_argument("--project", type=Path, default=REPO_ROOT / "build" / "bench-project")
-    parser.add_argument("--reuse", action="store_true", help="reuse an already rendered project")
+    parser = benchmark_parser(__doc__.splitlines()[0], backends="sqlite,postgresql")
     args = parser.parse_args()
     project = prepare_project(args.project, args.reuse)
     results = {}
