@@ -22,6 +22,9 @@ from tests.update_support import (
     CONFLICT_BEGIN,
     CONFLICT_END,
     CONFLICT_SEPARATOR,
+    MINIMAL,
+    V1,
+    V2,
     WIDGET_MIGRATION,
     WIDGET_MODELS,
     ServiceProject,
@@ -32,8 +35,6 @@ from tests.update_support import (
     workflow_step,
 )
 
-V1, V2 = "1.0.0", "1.1.0"
-MINIMAL = {"include_agents_sdk": False, "include_docker": False}
 HEALTH = "template/src/{{package_name}}/api/health.py.jinja"
 HEALTH_RENDERED = "src/agent_service/api/health.py"
 HEALTH_LINE = '    return {"status": "ok"}\n'

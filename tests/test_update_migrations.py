@@ -22,6 +22,9 @@ from sqlalchemy import create_engine, text
 
 from tests.helpers import fresh_postgres_database, with_driver
 from tests.update_support import (
+    MINIMAL,
+    V1,
+    V2,
     WIDGET_MIGRATION,
     WIDGET_MODELS,
     ServiceProject,
@@ -29,8 +32,6 @@ from tests.update_support import (
     copy_project,
 )
 
-V1, V2 = "1.0.0", "1.1.0"
-MINIMAL = {"include_agents_sdk": False, "include_docker": False}
 SERVICE_0000 = "template/migrations/versions/service_0000_base.py"
 AUDIT_TABLE = '''\
 """A chassis table shipped by v2 (test fixture)."""

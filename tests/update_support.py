@@ -248,3 +248,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("widgets")
 '''
+
+# The two releases an update test tags, and the smallest render it updates.
+V1, V2 = "1.0.0", "1.1.0"
+MINIMAL = {"include_agents_sdk": False, "include_docker": False}
