@@ -5,7 +5,8 @@ so named prepared statements (asyncpg's statement cache, psycopg's automatic
 preparation) break: "prepared statement ... does not exist / already exists".
 Pooler mode (``?pgbouncer=true`` or ``APP_DATABASE_POSTGRES_PGBOUNCER=true``) must
 avoid that. These tests prove both halves: the same workload fails without pooler
-mode and passes with it, and the rendered suite passes through the pooler.
+mode and passes with it. The whole rendered suite through the pooler is the
+``custom-pgbouncer`` render of tests/test_render.py.
 """
 
 from __future__ import annotations
@@ -97,22 +98,3 @@ def test_pooler_mode_is_what_makes_pgbouncer_work(
         f"({prepared_statement_errors} prepared-statement errors); pooler mode "
         f"{pooled['acknowledged']}/{pooled['attempted']}, 0 errors"
     )
-
-
-def test_rendered_suite_passes_through_pgbouncer(
-    project: Project, bouncer: PgBouncer, postgres_url: str
-) -> None:
-    """The service's own suite, every test on a database reached through PgBouncer."""
-    env = {
-        "TEST_DATABASE_URL": f"{bouncer.url('postgres', 'postgresql+asyncpg')}?pgbouncer=true",
-        # Databases are created, and migrations run, over the direct connection.
-        "TEST_ALEMBIC_DATABASE_URL": direct_url(postgres_url, "postgres"),
-    }
-    logins_before = bouncer.log_text().count("login attempt: db=test_")
-    output = project.pytest(env=env)
-
-    assert "database under test: postgresql (through a transaction pooler)" in output
-    assert " passed" in output and " failed" not in output and " error" not in output
-    assert "prepared statement" not in output
-    # The suite's databases really were reached through this PgBouncer.
-    assert bouncer.log_text().count("login attempt: db=test_") > logins_before

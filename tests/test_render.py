@@ -1,16 +1,25 @@
 """Render the template for each backend and optional part, then lint and test the result.
 
 Each rendered project runs its own suite against the real database its answers
-choose: SQLite; PostgreSQL; for ``custom``, PostgreSQL reached through explicit
-``APP_DATABASE_URL`` and ``APP_ALEMBIC_DATABASE_URL``; and ``custom-mariadb``, the
-custom backend that must work, MySQL/MariaDB (``uv sync --extra mysql``, a database per
-test on the server of ``CHASSIS_TEST_MYSQL_URL``).
+choose. Five renders cover every backend, every optional part and both ends of the
+supported Python range, each full suite run once:
+
+- ``sqlite-full``: SQLite, every part, on the newest Python, in random order;
+- ``postgres-full``: PostgreSQL through asyncpg, settings assembled from their parts;
+- ``custom-pgbouncer``: the custom backend on PostgreSQL, ``APP_DATABASE_URL`` through a
+  real PgBouncer in transaction mode (``?pgbouncer=true``), migrations on the direct
+  ``APP_ALEMBIC_DATABASE_URL``: the production pooler set-up;
+- ``custom-mariadb``: the custom backend that must work, MySQL/MariaDB (``uv sync
+  --extra mysql``, a database per test on the server of ``CHASSIS_TEST_MYSQL_URL``);
+- ``sqlite-minimal-renamed``: no optional parts, another name and variable prefix, on the
+  oldest supported Python.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,38 +29,46 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import unavailable
-from tests.helpers import Project, clean_environment, leftover_jinja, render
+from tests.helpers import Project, clean_environment, leftover_jinja, render, with_driver
+from tests.servers import pgbouncer
+
+MINIMAL = {"include_agents_sdk": False, "include_docker": False, "include_github_actions": False}
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "sqlite-full": {"database_backend": "sqlite"},
     "postgres-full": {"database_backend": "postgres"},
-    "custom-full": {"database_backend": "custom"},
+    "custom-pgbouncer": {"database_backend": "custom"},
     "custom-mariadb": {"database_backend": "custom"},
-    "sqlite-minimal": {
+    "sqlite-minimal-renamed": {
         "database_backend": "sqlite",
-        "include_agents_sdk": False,
-        "include_docker": False,
-        "include_github_actions": False,
-    },
-    "postgres-minimal-renamed": {
-        "database_backend": "postgres",
         "project_name": "Support Desk",
         "env_prefix": "DESK",
-        "include_agents_sdk": False,
-        "include_docker": False,
-        "include_github_actions": False,
+        **MINIMAL,
     },
 }
 
-
 # Variants whose rendered suite runs on MySQL/MariaDB, with the project's mysql extra.
 MYSQL_VARIANTS = frozenset({"custom-mariadb"})
+# Variants whose service reaches PostgreSQL through PgBouncer.
+PGBOUNCER_VARIANTS = frozenset({"custom-pgbouncer"})
+# The variant whose suite runs on the newest supported Python (the others on the oldest).
+NEWEST_PYTHON = "3.13"
+NEWEST_PYTHON_VARIANT = "sqlite-full"
 
 
 def mysql_environment(mysql_url: str) -> dict[str, str]:
     """TEST_DATABASE_URL for the rendered conftest: a database per test on that server."""
     server = make_url(mysql_url).set(drivername="mysql+aiomysql")
     return {"TEST_DATABASE_URL": server.render_as_string(hide_password=False)}
+
+
+def pgbouncer_environment(bouncer_url: str, postgres_url: str) -> dict[str, str]:
+    """The custom backend's two URLs: the service through the pooler in pooler mode,
+    migrations (and the suite's CREATE/DROP DATABASE) over the direct connection."""
+    return {
+        "APP_DATABASE_URL": f"{bouncer_url}?pgbouncer=true",
+        "APP_ALEMBIC_DATABASE_URL": with_driver(postgres_url, "postgresql+psycopg", "postgres"),
+    }
 
 
 # The sqlite-full suite runs in an explicitly random order (pytest-randomly, a dev
@@ -69,32 +86,26 @@ def random_order_arguments(variant: str) -> tuple[str, ...]:
 
 
 def backend_environment(answers: dict[str, Any], postgres_url: str | None) -> dict[str, str]:
-    """The environment a rendered suite needs to reach its backend."""
-    backend = answers["database_backend"]
-    prefix = answers.get("env_prefix", "APP")
-    if backend == "sqlite":
+    """The environment a rendered suite needs to reach PostgreSQL (none for SQLite)."""
+    if answers["database_backend"] == "sqlite":
         return {}
     assert postgres_url is not None
-    server = make_url(postgres_url)
-    if backend == "postgres":
-        return {"TEST_DATABASE_URL": server.render_as_string(hide_password=False)}
-    return {
-        f"{prefix}_DATABASE_URL": server.set(drivername="postgresql+asyncpg").render_as_string(
-            hide_password=False
-        ),
-        f"{prefix}_ALEMBIC_DATABASE_URL": server.set(
-            drivername="postgresql+psycopg"
-        ).render_as_string(hide_password=False),
-    }
+    return {"TEST_DATABASE_URL": make_url(postgres_url).render_as_string(hide_password=False)}
+
+
+def variant_marks(variant: str) -> list[pytest.MarkDecorator]:
+    if variant in MYSQL_VARIANTS:
+        return [pytest.mark.mysql]
+    if variant in PGBOUNCER_VARIANTS:
+        return [pytest.mark.postgres, pytest.mark.pgbouncer]
+    if VARIANTS[variant]["database_backend"] == "postgres":
+        return [pytest.mark.postgres]
+    return []
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "variant",
-    [
-        pytest.param(variant, marks=[pytest.mark.mysql] if variant in MYSQL_VARIANTS else [])
-        for variant in VARIANTS
-    ],
+    "variant", [pytest.param(variant, marks=variant_marks(variant)) for variant in VARIANTS]
 )
 def test_rendered_project_passes_its_own_lint_and_tests(
     variant: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -103,25 +114,46 @@ def test_rendered_project_passes_its_own_lint_and_tests(
     # CI's matrix renders each Python version it tests; locally the default answer.
     if os.environ.get("CHASSIS_TEST_PYTHON"):
         answers["python_version"] = os.environ["CHASSIS_TEST_PYTHON"]
-    on_mysql = variant in MYSQL_VARIANTS
-    if on_mysql:
-        environment = mysql_environment(request.getfixturevalue("mysql_url"))
-    elif answers["database_backend"] != "sqlite":
-        environment = backend_environment(answers, request.getfixturevalue("postgres_url"))
-    else:
-        environment = backend_environment(answers, None)
     project = Project(render(tmp_path / variant, **answers))
 
     assert leftover_jinja(project.files()) == []
     answers_file = (project.path / ".copier-answers.yml").read_text()
     assert "_commit" in answers_file and "_src_path" in answers_file
 
-    project.sync(*(["mysql"] if on_mysql else []))
+    on_mysql = variant in MYSQL_VARIANTS
+    if variant == NEWEST_PYTHON_VARIANT and not os.environ.get("CHASSIS_TEST_PYTHON"):
+        project.run("uv", "sync", "--quiet", "--python", newest_python())
+    else:
+        project.sync(*(["mysql"] if on_mysql else []))
     project.lint()
     order = random_order_arguments(variant)
-    output = project.pytest(*order, env=environment)
+    if on_mysql:
+        output = project.pytest(*order, env=mysql_environment(request.getfixturevalue("mysql_url")))
+    elif variant in PGBOUNCER_VARIANTS:
+        postgres_url = request.getfixturevalue("postgres_url")
+        binary = request.getfixturevalue("pgbouncer_binary")
+        with pgbouncer(binary, postgres_url) as bouncer:
+            logins_before = bouncer.log_text().count("login attempt: db=test_")
+            output = project.pytest(
+                env=pgbouncer_environment(
+                    bouncer.url("postgres", "postgresql+asyncpg"), postgres_url
+                )
+            )
+            # The suite's databases really were reached through this PgBouncer.
+            assert bouncer.log_text().count("login attempt: db=test_") > logins_before
+        assert "(through a transaction pooler)" in output
+        assert "prepared statement" not in output
+    else:
+        postgres_url = (
+            request.getfixturevalue("postgres_url")
+            if answers["database_backend"] != "sqlite"
+            else None
+        )
+        output = project.pytest(*order, env=backend_environment(answers, postgres_url))
     if order:
         assert f"Using {order[-1]}" in output  # the order really was shuffled, with this seed
+    if variant == NEWEST_PYTHON_VARIANT and not os.environ.get("CHASSIS_TEST_PYTHON"):
+        assert f"Python {NEWEST_PYTHON}." in output, output[:500]
     expected_backend = (
         "mysql"
         if on_mysql
@@ -131,7 +163,14 @@ def test_rendered_project_passes_its_own_lint_and_tests(
     )
     # The suite must really have run on the chosen server, not fallen back to SQLite.
     assert f"database under test: {expected_backend}" in output
-    assert " passed" in output and " failed" not in output
+    assert_suite_passed(output)
+
+
+def assert_suite_passed(output: str) -> None:
+    """pytest's summary line: something passed, nothing failed or errored."""
+    summary = output.strip().splitlines()[-1]
+    assert " passed" in summary, summary
+    assert not re.search(r"\d+ (failed|errors?)\b", summary), summary
 
 
 @pytest.mark.parametrize("python_version", ["3.12", "3.13"])
@@ -147,9 +186,6 @@ def test_rendered_project_lints_for_every_supported_python(
     ruff = str(Path(sys.executable).with_name("ruff"))
     project.run(ruff, "check", ".")
     project.run(ruff, "format", "--check", ".")
-
-
-NEWEST_PYTHON = "3.13"
 
 
 def newest_python() -> str:
@@ -169,14 +205,3 @@ def newest_python() -> str:
         return str(candidate)
     unavailable(f"no Python {NEWEST_PYTHON} interpreter (uv python install {NEWEST_PYTHON})")
     raise AssertionError("unreachable")
-
-
-@pytest.mark.slow
-def test_rendered_suite_passes_on_the_newest_python(tmp_path: Path) -> None:
-    """Not only its lint: the whole suite of one render (SQLite) on the newest Python."""
-    interpreter = newest_python()
-    project = Project(render(tmp_path / "newest", database_backend="sqlite"))
-    project.run("uv", "sync", "--quiet", "--python", interpreter)
-    output = project.pytest()
-    assert f"Python {NEWEST_PYTHON}." in output, output[:500]
-    assert " passed" in output and " failed" not in output
