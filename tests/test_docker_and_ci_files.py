@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,8 +96,8 @@ def test_dockerfile_contract(renamed: Path) -> None:
     froms = [arguments for keyword, arguments in instructions if keyword == "FROM"]
     assert len(froms) >= 3 and any(" AS builder" in f for f in froms)  # multi-stage
     assert any("ghcr.io/astral-sh/uv:" in f for f in froms)
-    args = {a.split("=")[0]: a.split("=", 1)[1] for k, a in instructions if k == "ARG" and "=" in a}
-    assert args["PYTHON_VERSION"] == RENAMED["python_version"]
+    python = {f.split()[0] for f in froms if f.startswith("python:")}
+    assert len(python) == 1 and python.pop().startswith(f"python:{RENAMED['python_version']}-")
 
     runtime = final_stage(instructions)
     keywords = [keyword for keyword, _ in runtime]
@@ -120,13 +121,38 @@ def test_dockerfile_contract(renamed: Path) -> None:
     assert any(k == "RUN" and "chown app:app /app/data" in a for k, a in runtime)
 
 
-def test_dockerfile_installs_with_or_without_a_lock(full: Path) -> None:
-    text = (full / "Dockerfile").read_text()
-    assert "COPY pyproject.toml uv.lock* README.md ./" in text
-    assert "--locked" in text and "--no-dev" in text
+def test_dockerfile_installs_exactly_the_lock(full: Path) -> None:
+    instructions = dockerfile_instructions(full / "Dockerfile")
+    assert ("COPY", "pyproject.toml uv.lock README.md ./") in instructions
+    syncs = [a for k, a in instructions if k == "RUN" and "uv sync" in a]
+    assert len(syncs) == 2 and all("uv sync --locked --no-dev" in a for a in syncs)
+    assert (full / "uv.lock").is_file()  # written at copy time (copier_tasks/lock.py)
     dockerignore = (full / ".dockerignore").read_text().splitlines()
     assert {".env", ".venv", "data"} <= set(dockerignore)
     assert "uv.lock" not in dockerignore
+
+
+# Every image by digest, its tag kept for people and for Dependabot's docker ecosystem.
+PINNED_IMAGE = re.compile(r"^(?P<image>[a-z0-9./-]+):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}$")
+
+
+@pytest.mark.parametrize("python_version", ["3.11", "3.12", "3.13"])
+def test_dockerfile_pins_every_image_by_digest(python_version: str, tmp_path: Path) -> None:
+    project = render(
+        tmp_path / "project", python_version=python_version, include_github_actions=False
+    )
+    dockerfile = project / "Dockerfile"
+    assert not dockerfile.read_text().startswith("# syntax="), "a frontend image by moving tag"
+    froms = [a.split()[0] for k, a in dockerfile_instructions(dockerfile) if k == "FROM"]
+    pins = [PINNED_IMAGE.match(image) for image in froms]
+    assert all(pins), froms
+    tags = {(pin["image"], pin["tag"]) for pin in pins if pin}
+    assert ("python", f"{python_version}-slim-bookworm") in tags
+    assert any(image == "ghcr.io/astral-sh/uv" for image, _ in tags)
+    # Builder and runtime share one base, so the venv's interpreter is the runtime's.
+    assert len({image for image in froms if image.startswith("python:")}) == 1
+    result = hadolint(dockerfile)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # --- entrypoint -------------------------------------------------------------------------
@@ -197,6 +223,12 @@ def test_ci_workflow_lints_and_tests_both_backends(full: Path) -> None:
     assert "--health-cmd" in postgres["services"]["postgres"]["options"]
     assert postgres["env"]["TEST_DATABASE_URL"].startswith("postgresql://")
     assert "docker" in jobs
+    # A stale uv.lock fails CI instead of being re-resolved.
+    syncs = [
+        s["run"] for job in jobs.values() for s in job["steps"] if "uv sync" in s.get("run", "")
+    ]
+    assert syncs and all(run.startswith("uv sync --locked") for run in syncs)
+    assert "audit" in jobs
 
 
 def test_optional_parts_are_absent_when_not_chosen(minimal: Path) -> None:
