@@ -25,6 +25,7 @@ import aiosqlite
 import asyncpg
 from _raw_drivers import RawAiosqlite, RawAsyncpg
 from _turn_items import ASSISTANT, USER
+from agent_service.db.engine import _sqlite_pragmas as sqlite_pragmas
 from agent_service.db.engine import create_database_engine
 from agent_service.db.migrations import upgrade_to_head
 from agent_service.memory import SessionStore
@@ -54,7 +55,8 @@ async def measure(turn: Turn, ids: list[str], turns: int) -> dict:
     }
 
 
-async def raw_driver(backend: str, url: str, size: int) -> tuple[str, Any, list[Any]]:
+async def raw_driver(settings: Settings, backend: str, url: str) -> tuple[str, Any, list[Any]]:
+    size = settings.database_pool_size
     if backend == "postgresql":
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         connections = [await asyncpg.connect(dsn) for _ in range(size)]
@@ -62,8 +64,9 @@ async def raw_driver(backend: str, url: str, size: int) -> tuple[str, Any, list[
     connections = []
     for _ in range(size):
         connection = await aiosqlite.connect(make_url(url).database, isolation_level=None)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000"):
-            await connection.execute(f"PRAGMA {pragma}")
+        # The engine's own pragmas (foreign keys on, cache size, ...): the same work per row.
+        for pragma in [*sqlite_pragmas(settings), "PRAGMA journal_mode=WAL"]:
+            await connection.execute(pragma)
         connections.append(connection)
     return "raw aiosqlite", RawAiosqlite(connections), connections
 
@@ -91,7 +94,7 @@ async def run_backend(backend: str, url: str, turns: int, rounds: int) -> dict[s
     }
     raw_connections: list[Any] = []
     if backend in ("postgresql", "sqlite"):
-        raw_name, raw, raw_connections = await raw_driver(backend, url, settings.database_pool_size)
+        raw_name, raw, raw_connections = await raw_driver(settings, backend, url)
         implementations[raw_name] = raw.turn
     results: dict[str, list[dict]] = {name: [] for name in implementations}
     failures: dict[str, str] = {}
