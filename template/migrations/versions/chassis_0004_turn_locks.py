@@ -1,7 +1,7 @@
 """Chat turns: the lease table that lets one turn at a time run on a session.
 
-Revision ID: chassis_0003
-Revises: chassis_0002
+Revision ID: chassis_0004
+Revises: chassis_0003
 Create Date: 2026-12-08 00:00:00
 
 ``chassis_turn_locks`` holds one row per session that a turn is running on (see
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "chassis_0003"
-down_revision: str | Sequence[str] | None = "chassis_0002"
+revision: str = "chassis_0004"
+down_revision: str | Sequence[str] | None = "chassis_0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
