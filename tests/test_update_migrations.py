@@ -185,9 +185,10 @@ def run_update_scenario(
     if layout == "0.1.0":
         template.replace(SERVICE_0000, LAYOUT_010[0], LAYOUT_010[1])
         template.replace(SERVICE_0000, LAYOUT_010[2], LAYOUT_010[3])
-        # 0.1.0 shipped chassis_0001 alone: the later chassis revisions arrive with v2.
-        for script in template.file("template/migrations/versions").glob("chassis_*.py"):
-            if not script.name.startswith("chassis_0001"):
+        # 0.1.0 shipped chassis_0001 and service_0000 alone: the later chassis-shipped
+        # revisions (chassis_0002, service_0001 of the notes example, ...) arrive with v2.
+        for script in template.file("template/migrations/versions").glob("*.py"):
+            if not script.name.startswith(("chassis_0001", "service_0000")):
                 later_chassis[script] = script.read_text(encoding="utf-8")
                 script.unlink()
     template.release(V1)

@@ -99,7 +99,7 @@ class TemplateRepo(EditableTree):
         git(self.path, "tag", version)
 
     def chassis_migration_head(self) -> str:
-        """The head of the shipped history (chassis_*.py and service_0000): one line."""
+        """The head of the shipped history (chassis_*.py, service_0000, service_0001): one line."""
         revises: dict[str, set[str]] = {}
         for script in self.file("template/migrations/versions").glob("*.py"):
             text = script.read_text(encoding="utf-8")
