@@ -12,7 +12,17 @@ from pathlib import Path
 
 # Mutants that change no observable behaviour, by mutmut name, with the reason. They are
 # listed in the report and left out of the score's denominator.
-EQUIVALENT: dict[str, str] = {}
+_HEADER_CASE = "HTTP header names are case-insensitive (Starlette sends them lower-cased)"
+_DEFAULT_UTF8 = "str.encode() encodes UTF-8 by default, and codec names ignore case"
+EQUIVALENT: dict[str, str] = {
+    "agent_service.api.auth.x__digest__mutmut_4": _DEFAULT_UTF8,
+    "agent_service.api.auth.x__digest__mutmut_7": _DEFAULT_UTF8,
+    "agent_service.api.auth.x__unauthorized__mutmut_15": _HEADER_CASE,
+    "agent_service.api.auth.x__unauthorized__mutmut_16": _HEADER_CASE,
+    "agent_service.api_keys.x_parse_api_keys__mutmut_4": (
+        "env_name() upper-cases the field name: 'API_KEYS' and 'api_keys' give one variable"
+    ),
+}
 
 
 @dataclass
