@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts.mutation_plants import run_plants
-from scripts.mutation_report import GroupResult, write_report
+from scripts.mutation_report import RESULTS_DIR, GroupResult, ResultStore
 from tests.helpers import DEFAULT_POSTGRES_URL, REPO_ROOT, clean_environment, render
 
 MUTMUT = "mutmut>=3.8,<4"
@@ -54,7 +54,7 @@ class Group:
     backends: tuple[str, ...] = ("sqlite",)  # where the code differs per backend: both
 
 
-GROUPS = {
+GROUPS = {  # in order of priority: a run that is cut short still covers the first
     group.name: group
     for group in (
         Group(
@@ -63,22 +63,22 @@ GROUPS = {
             ("test_exact_keys.py", "test_security_config.py", "test_security_api.py"),
         ),
         Group(
-            "limits+security",
-            ("api/limits.py", "api/security.py"),
-            ("test_security_api.py", "test_security_config.py", "test_sessions_api.py"),
+            "memory",
+            ("memory/*",),
+            ("test_memory_isolation.py", "test_memory_store.py", "test_sqlite_writers.py"),
+            BACKENDS,
         ),
-        Group("urls", ("db/urls.py",), ("test_settings.py", "test_bad_config.py")),
         Group(
             "health",
             ("api/health.py", "db/migrations.py"),
             ("test_health.py", "test_schema_behind.py", "test_migrations.py"),
             BACKENDS,
         ),
+        Group("urls", ("db/urls.py",), ("test_settings.py", "test_bad_config.py")),
         Group(
-            "memory",
-            ("memory/*",),
-            ("test_memory_isolation.py", "test_memory_store.py", "test_sqlite_writers.py"),
-            BACKENDS,
+            "limits+security",
+            ("api/limits.py", "api/security.py"),
+            ("test_security_api.py", "test_security_config.py", "test_sessions_api.py"),
         ),
     )
 }
@@ -104,6 +104,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-children", type=int, default=2, help="mutmut worker processes")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "docs" / "quality.md")
     parser.add_argument("--no-plants", action="store_true", help="skip the hand-planted SQL bugs")
+    parser.add_argument(
+        "--fresh", action="store_true", help="forget the results of earlier runs (build/mutation)"
+    )
     args = parser.parse_args(argv)
     for name, given, known in (
         ("backend", args.backends, BACKENDS),
@@ -199,17 +202,21 @@ def collect_statuses(project: Path) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the groups; after each one, rewrite the report from every group's latest result
+    (a group re-run alone replaces only its own rows, kept in build/mutation/)."""
     args = parse_args(argv)
-    started = time.monotonic()
+    store = ResultStore(RESULTS_DIR, fresh=args.fresh)
+    command = " ".join(["uv run python -m scripts.mutation", *(argv or [])])
     run = Run(prepare(args.project, args.reuse), args.postgres_url, args.max_children)
     backends = args.backends.split(",")
+    if not args.no_plants:
+        store.save_plants(run_plants(run.project, backends, args.postgres_url), command)
+        store.write(args.output)
     for name in args.groups.split(","):
         group = GROUPS[name]
         for backend in (b for b in group.backends if b in backends):
-            run.results.append(run_group(run, group, backend))
-    plants = [] if args.no_plants else run_plants(run.project, backends, args.postgres_url)
-    command = " ".join(["uv run python -m scripts.mutation", *(argv or [])])
-    write_report(args.output, run.results, plants, command, time.monotonic() - started)
+            store.save(run_group(run, group, backend), command)
+            store.write(args.output)
     print(f"\nwrote {args.output}")
 
 

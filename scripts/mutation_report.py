@@ -3,12 +3,15 @@ its diff, and the equivalent mutants with the reason they cannot be killed."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "build" / "mutation"
 
 # Mutants that change no observable behaviour, by mutmut name, with the reason. They are
 # listed in the report and left out of the score's denominator.
@@ -54,6 +57,43 @@ class GroupResult:
         return f"{self.score():.1f} % killed ({detail}) in {self.seconds / 60:.1f} min"
 
 
+class ResultStore:
+    """Each group's latest result (and the plants'), as JSON files, with its command."""
+
+    def __init__(self, directory: Path, *, fresh: bool = False) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            for old in directory.glob("*.json"):
+                old.unlink()
+
+    def save(self, result: GroupResult, command: str) -> None:
+        payload = {**asdict(result), "command": command, "date": time.strftime("%Y-%m-%d")}
+        (self.directory / f"{result.group}@{result.backend}.json").write_text(json.dumps(payload))
+
+    def save_plants(self, plants: list[dict[str, str]], command: str) -> None:
+        (self.directory / "plants.json").write_text(
+            json.dumps({"plants": plants, "command": command})
+        )
+
+    def write(self, output: Path) -> None:
+        results, commands = [], []
+        for path in sorted(self.directory.glob("*@*.json")):
+            data = json.loads(path.read_text())
+            commands.append(f"{data.pop('command')}  # {data['group']} on {data['backend']}")
+            data.pop("date")
+            data["modules"], data["tests"] = tuple(data["modules"]), tuple(data["tests"])
+            results.append(GroupResult(**data))
+        plants_file = self.directory / "plants.json"
+        plants: list[dict[str, str]] = []
+        if plants_file.exists():
+            data = json.loads(plants_file.read_text())
+            plants = data["plants"]
+            commands.append(f"{data['command']}  # planted SQL bugs")
+        seconds = sum(result.seconds for result in results)
+        write_report(output, results, plants, "\n".join(dict.fromkeys(commands)), seconds)
+
+
 def write_report(
     output: Path,
     results: list[GroupResult],
@@ -73,7 +113,8 @@ def write_report(
         "import (`memory/statements.py`), so its tenant conditions, locks and SQLite "
         "specifics are planted by hand (`scripts/mutation_plants.py`), one at a time.",
         "",
-        "Produced by:",
+        "Produced by (each group's latest run; a group can be re-run alone with "
+        "`--reuse --groups NAME`):",
         "",
         "<!-- not-run: renders a project and runs mutmut for about half an hour -->",
         "```bash",
@@ -81,7 +122,7 @@ def write_report(
         "```",
         "",
         f"Run on {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
-        f"{_cpus()} cores, in {seconds / 60:.1f} minutes.",
+        f"{_cpus()} cores (shared with other jobs), {seconds / 60:.1f} minutes of mutmut.",
         "",
         "## Scores (mutmut)",
         "",

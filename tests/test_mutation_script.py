@@ -10,7 +10,7 @@ import pytest
 
 from scripts.mutation import GROUPS, PACKAGE, mutmut_config, parse_args
 from scripts.mutation_plants import PLANTS
-from scripts.mutation_report import EQUIVALENT, GroupResult, write_report
+from scripts.mutation_report import EQUIVALENT, GroupResult, ResultStore, write_report
 from tests.helpers import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "template"
@@ -26,7 +26,11 @@ def template_file(path: str) -> Path:
 def test_defaults_cover_both_backends_and_every_group() -> None:
     args = parse_args([])
     assert args.backends.split(",") == ["sqlite", "postgresql"]
-    assert args.groups.split(",") == list(GROUPS)
+    assert (
+        args.groups.split(",")
+        == list(GROUPS)
+        == ["auth", "memory", "health", "urls", "limits+security"]
+    )
     assert args.output == REPO_ROOT / "docs" / "quality.md"
 
 
@@ -88,3 +92,19 @@ def test_make_mutation_and_the_docs_page_are_wired() -> None:
     page = (REPO_ROOT / "docs" / "quality.md").read_text()
     assert "uv run python -m scripts.mutation" in page
     assert "## Scores (mutmut)" in page
+
+
+def test_a_group_run_alone_replaces_only_its_own_rows(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path / "results")
+    for group, killed in (("auth", "killed"), ("memory", "survived")):
+        result = GroupResult(group, "sqlite", ("m.py",), ("t.py",), {"x": killed}, {}, 30)
+        store.save(result, f"uv run python -m scripts.mutation --groups {group}")
+    store.save(
+        GroupResult("auth", "sqlite", ("m.py",), ("t.py",), {"x": "survived"}, {}, 30), "rerun"
+    )
+    output = tmp_path / "quality.md"
+    store.write(output)
+    text = output.read_text()
+    assert "| auth | m.py | sqlite | 1 | 0 | 1 |" in text  # the re-run's result
+    assert "| memory | m.py | sqlite | 1 | 0 | 1 |" in text
+    assert "rerun  # auth on sqlite" in text
