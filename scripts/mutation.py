@@ -105,6 +105,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "docs" / "quality.md")
     parser.add_argument("--no-plants", action="store_true", help="skip the hand-planted SQL bugs")
     parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the report from saved results"
+    )
+    parser.add_argument(
         "--fresh", action="store_true", help="forget the results of earlier runs (build/mutation)"
     )
     args = parser.parse_args(argv)
@@ -206,6 +209,10 @@ def main(argv: list[str] | None = None) -> None:
     (a group re-run alone replaces only its own rows, kept in build/mutation/)."""
     args = parse_args(argv)
     store = ResultStore(RESULTS_DIR, fresh=args.fresh)
+    if args.report_only:
+        store.write(args.output)
+        print(f"wrote {args.output}")
+        return
     command = " ".join(["uv run python -m scripts.mutation", *(argv or [])])
     run = Run(prepare(args.project, args.reuse), args.postgres_url, args.max_children)
     backends = args.backends.split(",")
