@@ -4,7 +4,7 @@ UV ?= uv
 DEMO_DIR ?= build/demo
 DEMO_PORT ?= 8000
 
-.PHONY: help install test lint docs demo bench clean
+.PHONY: help install test lint docs demo bench mutation clean
 
 help:
 	@echo "make demo   render a service with default answers, migrate SQLite, serve it (offline model)"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint   ruff on the template repository"
 	@echo "make docs   build the documentation site (mkdocs --strict) into build/site"
 	@echo "make bench  run the benchmarks (needs PostgreSQL; results in docs/performance.md)"
+	@echo "make mutation  mutation-test the security and memory code (needs PostgreSQL; ~30 min; docs/quality.md)"
 
 install:
 	$(UV) sync --quiet
@@ -35,6 +36,11 @@ demo: install
 bench: install
 	$(UV) run python -m benchmarks.agent_turns
 	$(UV) run python -m benchmarks.chat_turns
+
+# On demand, like bench: mutmut over a rendered project's auth, limits, URL, health and
+# memory modules on SQLite and PostgreSQL; writes docs/quality.md.
+mutation: install
+	$(UV) run python -m scripts.mutation
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,111 @@
+"""`make mutation` stays runnable without running it: its groups, plants, options and
+report are checked against the template (cheap; the run itself takes ~30 minutes)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from scripts.mutation import GROUPS, PACKAGE, mutmut_config, parse_args
+from scripts.mutation_plants import PLANTS
+from scripts.mutation_report import EQUIVALENT, GroupResult, ResultStore, write_report
+from tests.helpers import REPO_ROOT
+
+TEMPLATE = REPO_ROOT / "template"
+PACKAGE_DIR = TEMPLATE / "src" / "{{package_name}}"
+
+
+def template_file(path: str) -> Path:
+    """The template file a rendered path comes from (``x.py`` -> ``x.py.jinja``)."""
+    candidate = PACKAGE_DIR / path
+    return candidate if candidate.exists() else candidate.with_name(candidate.name + ".jinja")
+
+
+def test_defaults_cover_both_backends_and_every_group() -> None:
+    args = parse_args([])
+    assert args.backends.split(",") == ["sqlite", "postgresql"]
+    assert (
+        args.groups.split(",")
+        == list(GROUPS)
+        == ["auth", "memory", "health", "urls", "limits+security"]
+    )
+    assert args.output == REPO_ROOT / "docs" / "quality.md"
+
+
+@pytest.mark.parametrize("option", ["--groups=memory,nope", "--backends=oracle"])
+def test_unknown_groups_and_backends_are_refused_by_name(
+    option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        parse_args([option])
+    assert "choose from" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", list(GROUPS))
+def test_every_group_names_modules_and_tests_that_exist(name: str) -> None:
+    group = GROUPS[name]
+    for module in group.modules:
+        if module.endswith("*"):
+            assert list((PACKAGE_DIR / module.rstrip("/*")).glob("*.py*")), module
+        else:
+            assert template_file(module).is_file(), module
+    for test in group.tests:
+        assert (TEMPLATE / "tests" / f"{test}.jinja").is_file(), test
+    config = mutmut_config(group)
+    assert f'"src/{PACKAGE}/{group.modules[0]}"' in config
+    assert '"alembic.ini"' in config
+
+
+@pytest.mark.parametrize("plant", PLANTS, ids=lambda plant: plant.name)
+def test_every_planted_bug_still_matches_the_template_once(plant) -> None:
+    source = template_file(plant.file.removeprefix(f"src/{PACKAGE}/")).read_text()
+    assert source.count(plant.old) == 1, f"{plant.name}: update scripts/mutation_plants.py"
+    for test in plant.tests:
+        assert (TEMPLATE / f"{test}.jinja").is_file(), test
+
+
+def test_the_report_counts_equivalent_mutants_apart(tmp_path: Path) -> None:
+    statuses = {"a": "killed", "b": "survived", "c": "killed", "d": "no tests"}
+    EQUIVALENT["d-equivalent"] = "for this test"
+    try:
+        statuses["d-equivalent"] = "survived"
+        result = GroupResult("g", "sqlite", ("m.py",), ("t.py",), statuses, {"b": "-x\n+y"}, 60)
+        # 2 killed of 3 run: the equivalent one and the one no test runs are left out.
+        assert round(result.score(), 1) == 66.7
+        output = tmp_path / "quality.md"
+        write_report(output, [result], [], "uv run python -m scripts.mutation", 120)
+    finally:
+        del EQUIVALENT["d-equivalent"]
+    text = output.read_text()
+    assert "| g | m.py | sqlite | 5 | 2 | 1 | 1 | 1 | 66.7 % | 1.0 |" in text
+    assert "`d-equivalent`: for this test" in text
+    assert "-x\n+y" in text
+
+
+def test_make_mutation_and_the_docs_page_are_wired() -> None:
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert re.search(
+        r"^mutation: install\n\t\$\(UV\) run python -m scripts\.mutation$", makefile, re.M
+    )
+    assert "quality.md" in (REPO_ROOT / "mkdocs.yml").read_text()
+    page = (REPO_ROOT / "docs" / "quality.md").read_text()
+    assert "uv run python -m scripts.mutation" in page
+    assert "## Scores (mutmut)" in page
+
+
+def test_a_group_run_alone_replaces_only_its_own_rows(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path / "results")
+    for group, killed in (("auth", "killed"), ("memory", "survived")):
+        result = GroupResult(group, "sqlite", ("m.py",), ("t.py",), {"x": killed}, {}, 30)
+        store.save(result, f"uv run python -m scripts.mutation --groups {group}")
+    store.save(
+        GroupResult("auth", "sqlite", ("m.py",), ("t.py",), {"x": "survived"}, {}, 30), "rerun"
+    )
+    output = tmp_path / "quality.md"
+    store.write(output)
+    text = output.read_text()
+    assert "| auth | m.py | sqlite | 1 | 0 | 1 |" in text  # the re-run's result
+    assert "| memory | m.py | sqlite | 1 | 0 | 1 |" in text
+    assert "rerun  # auth on sqlite" in text
