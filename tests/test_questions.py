@@ -63,7 +63,7 @@ def test_unusual_but_valid_answers_are_accepted(tmp_path: Path) -> None:
     assert 'name = "billing-api2"' in pyproject
     assert 'requires-python = ">=3.13"' in pyproject
     assert (project / "src" / "billing_api2" / "settings.py").is_file()
-    assert 'ENV_PREFIX = "BILLING_V2_"' in (project / "src/billing_api2/settings.py").read_text()
+    assert 'ENV_PREFIX = "BILLING_V2_"' in (project / "src/billing_api2/environment.py").read_text()
 
 
 def test_derived_defaults_follow_the_project_name(tmp_path: Path) -> None:
