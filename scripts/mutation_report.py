@@ -26,6 +26,29 @@ EQUIVALENT: dict[str, str] = {
         "env_name() upper-cases the field name: 'API_KEYS' and 'api_keys' give one variable"
     ),
 }
+_M = "agent_service.memory."
+_FALSY = "None is falsy: the same as False for this flag"
+_GATE_NAME = "a gate's name only keys its semaphore: any name but the other gate's is the same"
+_MORE_ROWS = "same result, only more rows read (a cost, measured in docs/performance.md)"
+_LIMIT_ZERO = "limit 0 already returned [] above (or gives [] through the window loop too)"
+EQUIVALENT.update(
+    {
+        **{
+            f"{_M}backends.base.xǁBackendǁ{fn}__mutmut_{n}": _FALSY
+            for fn, n in (("read", 10), ("read", 27), ("owner_of", 6), ("list_sessions", 11))
+        },
+        f"{_M}backends.base.xǁBackendǁ__init____mutmut_14": _FALSY,
+        **{
+            f"{_M}backends.sqlite.xǁSqliteBackendǁ_write__mutmut_{n}": _GATE_NAME
+            for n in (7, 12, 13)
+        },
+        **{f"{_M}executors.xǁConnectorǁrun__mutmut_{n}": _GATE_NAME for n in (11, 16, 17)},
+        f"{_M}executors.xǁConnectorǁ_run__mutmut_17": "SQL keywords are case-insensitive",
+        f"{_M}store.x_serialize_item__mutmut_5": "json.dumps defaults to ensure_ascii=True",
+        **{f"{_M}store.xǁSessionStoreǁread_items__mutmut_{n}": _LIMIT_ZERO for n in (2, 7, 8)},
+        **{f"{_M}store.xǁSessionStoreǁread_items__mutmut_{n}": _MORE_ROWS for n in (20, 27, 32)},
+    }
+)
 
 
 @dataclass
@@ -131,7 +154,7 @@ def write_report(
         "| score | minutes |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for result in results:
+    for result in [*results, *combined(results)]:
         counts = result.counts()
         lines.append(
             f"| {result.group} | {', '.join(result.modules)} | {result.backend} | "
@@ -172,6 +195,39 @@ def write_report(
             lines += [f"`{name}`", "", "```diff", diff, "```", ""]
     lines += _untested_anywhere(results)
     output.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def combined(results: list[GroupResult]) -> list[GroupResult]:
+    """Per group run on several backends: a mutant counts as killed when any backend's
+    tests kill it (backend-specific code is only run, and only killable, on its own)."""
+    rank = {"killed": 0, "timeout": 1, "survived": 2, "no tests": 3}
+    by_group: dict[str, list[GroupResult]] = {}
+    for result in results:
+        by_group.setdefault(result.group, []).append(result)
+    merged = []
+    for group, runs in by_group.items():
+        if len(runs) < 2:
+            continue
+        statuses: dict[str, str] = {}
+        for run in runs:
+            for name, status in run.statuses.items():
+                known = statuses.get(name)
+                if known is None or rank.get(status, 4) < rank.get(known, 4):
+                    statuses[name] = status
+        backends = " + ".join(run.backend for run in runs)
+        seconds = sum(run.seconds for run in runs)
+        merged.append(
+            GroupResult(
+                group,
+                f"{backends} (either kills)",
+                runs[0].modules,
+                runs[0].tests,
+                statuses,
+                {},
+                seconds,
+            )
+        )
+    return merged
 
 
 def _untested_anywhere(results: list[GroupResult]) -> list[str]:
