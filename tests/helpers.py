@@ -88,7 +88,11 @@ class Project:
         self.run("uv", "run", "ruff", "format", "--check", ".")
 
     def pytest(self, *args: str, env: Mapping[str, str] | None = None) -> str:
-        result = self.run("uv", "run", "pytest", "-p", "no:cacheprovider", *args, env=env)
+        # A whole rendered suite (~460 tests, real servers) takes 3-5 min alone; two at
+        # once on a loaded 2-core machine took over 15 min: bounded, with room.
+        result = self.run(
+            "uv", "run", "pytest", "-p", "no:cacheprovider", *args, env=env, timeout=2700
+        )
         return result.stdout
 
 
