@@ -30,6 +30,10 @@ _M = "agent_service.memory."
 _FALSY = "None is falsy: the same as False for this flag"
 _GATE_NAME = "a gate's name only keys its semaphore: any name but the other gate's is the same"
 _MORE_ROWS = "same result, only more rows read (a cost, measured in docs/performance.md)"
+_CORE_READ = (
+    "these reads always run through Core on an engine without BEGIN IMMEDIATE: a deferred "
+    "BEGIN around one SELECT takes no lock on SQLite, and PostgreSQL's readers autocommit"
+)
 _LIMIT_ZERO = "limit 0 already returned [] above (or gives [] through the window loop too)"
 EQUIVALENT.update(
     {
@@ -44,6 +48,10 @@ EQUIVALENT.update(
         },
         **{f"{_M}executors.xǁConnectorǁrun__mutmut_{n}": _GATE_NAME for n in (11, 16, 17)},
         f"{_M}executors.xǁConnectorǁ_run__mutmut_17": "SQL keywords are case-insensitive",
+        **{
+            f"{_M}backends.base.xǁBackendǁ{fn}__mutmut_{n}": _CORE_READ
+            for fn, n in (("owner_of", 17), ("list_sessions", 20))
+        },
         f"{_M}store.x_serialize_item__mutmut_5": "json.dumps defaults to ensure_ascii=True",
         **{f"{_M}store.xǁSessionStoreǁread_items__mutmut_{n}": _LIMIT_ZERO for n in (2, 7, 8)},
         **{f"{_M}store.xǁSessionStoreǁread_items__mutmut_{n}": _MORE_ROWS for n in (20, 27, 32)},
