@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from scripts.mutation import GROUPS, PACKAGE, mutmut_config, parse_args
+from scripts.mutation_equivalent import EQUIVALENT
 from scripts.mutation_plants import PLANTS
-from scripts.mutation_report import EQUIVALENT, GroupResult, ResultStore, write_report
+from scripts.mutation_report import GroupResult, ResultStore, write_report
 from tests.helpers import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "template"
