@@ -76,10 +76,10 @@ GROUPS = {  # in order of priority: a run that is cut short still covers the fir
         Group(
             "health",
             ("api/health.py", "db/migrations.py"),
-            ("test_health.py", "test_schema_behind.py", "test_migrations.py"),
+            ("test_health.py", "test_schema_behind.py"),
             BACKENDS,
         ),
-        Group("urls", ("db/urls.py",), ("test_settings.py", "test_bad_config.py")),
+        Group("urls", ("db/urls.py",), ("test_settings.py", "test_bad_config.py", "test_mysql.py")),
         Group(
             "limits+security",
             ("api/limits.py", "api/security.py"),
