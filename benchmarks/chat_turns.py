@@ -85,18 +85,23 @@ def server(project: Path, env: dict[str, str], memory: str) -> Iterator[tuple[in
     with tempfile.TemporaryDirectory() as folder, (Path(folder) / "server.log").open("w+") as log:
         process = subprocess.Popen(command, cwd=project, env=env, stdout=log, stderr=log)
         try:
-            deadline = time.monotonic() + 60
+            deadline, last = time.monotonic() + 60, "no answer"
             while True:
                 if process.poll() is not None:
                     log.seek(0)
                     raise RuntimeError(f"server exited: {log.read()[-2000:]}")
                 try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    answer = httpx.get(f"{url}/readyz", timeout=1)
+                    if answer.status_code == 200:
                         break
-                except httpx.TransportError:
-                    pass
+                    last = f"{answer.status_code} {answer.text[:300]}"
+                except httpx.TransportError as exc:
+                    last = type(exc).__name__
                 if time.monotonic() > deadline:
-                    raise RuntimeError("server did not become ready")
+                    log.seek(0)
+                    raise RuntimeError(
+                        f"server not ready in 60 s (/readyz: {last}): {log.read()[-2000:]}"
+                    )
                 time.sleep(0.2)
             yield process.pid, port
         finally:
