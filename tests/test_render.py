@@ -51,6 +51,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
 MYSQL_VARIANTS = frozenset({"custom-mariadb"})
 # Variants whose service reaches PostgreSQL through PgBouncer.
 PGBOUNCER_VARIANTS = frozenset({"custom-pgbouncer"})
+# Variants synced with the project's otel extra: their trace tests must run, and fail
+# rather than skip when the extra is missing (TEST_OTEL=required, as the project's CI).
+OTEL_VARIANTS = frozenset({"sqlite-full", "postgres-full"})
 # The variant whose suite runs on the newest supported Python (the others on the oldest).
 NEWEST_PYTHON = "3.13"
 NEWEST_PYTHON_VARIANT = "sqlite-full"
@@ -121,10 +124,14 @@ def test_rendered_project_passes_its_own_lint_and_tests(
     assert "_commit" in answers_file and "_src_path" in answers_file
 
     on_mysql = variant in MYSQL_VARIANTS
+    otel = {"TEST_OTEL": "required"} if variant in OTEL_VARIANTS else {}
+    extras = [*(["mysql"] if on_mysql else []), *(["otel"] if otel else [])]
     if variant == NEWEST_PYTHON_VARIANT and not os.environ.get("CHASSIS_TEST_PYTHON"):
-        project.run("uv", "sync", "--quiet", "--python", newest_python())
+        project.run(
+            "uv", "sync", "--quiet", "--python", newest_python(), *(f"--extra={e}" for e in extras)
+        )
     else:
-        project.sync(*(["mysql"] if on_mysql else []))
+        project.sync(*extras)
     project.lint()
     order = random_order_arguments(variant)
     if on_mysql:
@@ -149,7 +156,7 @@ def test_rendered_project_passes_its_own_lint_and_tests(
             if answers["database_backend"] != "sqlite"
             else None
         )
-        output = project.pytest(*order, env=backend_environment(answers, postgres_url))
+        output = project.pytest(*order, env={**backend_environment(answers, postgres_url), **otel})
     if order:
         assert f"Using {order[-1]}" in output  # the order really was shuffled, with this seed
     if variant == NEWEST_PYTHON_VARIANT and not os.environ.get("CHASSIS_TEST_PYTHON"):
