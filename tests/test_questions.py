@@ -28,6 +28,10 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ({"database_backend": "mysql"}, "'mysql' is not in ['sqlite', 'postgres', 'custom']"),
     ({"author_email": "not-an-email"}, "Enter an e-mail address such as you@example.com"),
     ({"author_email": "two words@example.com"}, "Enter an e-mail address"),
+    (
+        {"include_kubernetes": True, "include_docker": False},
+        "The Kubernetes manifests run the Docker image",
+    ),
 ]
 
 

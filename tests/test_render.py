@@ -4,7 +4,8 @@ Each rendered project runs its own suite against the real database its answers
 choose. Five renders cover every backend, every optional part and both ends of the
 supported Python range, each full suite run once:
 
-- ``sqlite-full``: SQLite, every part, on the newest Python, in random order;
+- ``sqlite-full``: SQLite, every part (the Kubernetes manifests too), on the newest Python,
+  in random order;
 - ``postgres-full``: PostgreSQL through asyncpg, settings assembled from their parts;
 - ``custom-pgbouncer``: the custom backend on PostgreSQL, ``APP_DATABASE_URL`` through a
   real PgBouncer in transaction mode (``?pgbouncer=true``), migrations on the direct
@@ -35,7 +36,7 @@ from tests.servers import pgbouncer
 MINIMAL = {"include_agents_sdk": False, "include_docker": False, "include_github_actions": False}
 
 VARIANTS: dict[str, dict[str, Any]] = {
-    "sqlite-full": {"database_backend": "sqlite"},
+    "sqlite-full": {"database_backend": "sqlite", "include_kubernetes": True},
     "postgres-full": {"database_backend": "postgres"},
     "custom-pgbouncer": {"database_backend": "custom"},
     "custom-mariadb": {"database_backend": "custom"},
