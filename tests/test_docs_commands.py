@@ -30,7 +30,10 @@ STARTS_EMPTY = {"docs/getting-started.md", "docs/updating.md"}
 STARTS_IN_CHASSIS = {"README.md", "docs/performance.md"}
 ALL_TEMPLATE_DOCS = [
     "README.md",
-    *sorted(f"docs/{p.name}" for p in (REPO_ROOT / "docs").glob("*.md")),
+    *sorted(
+        f"docs/{p.relative_to(REPO_ROOT / 'docs').as_posix()}"
+        for p in (REPO_ROOT / "docs").rglob("*.md")
+    ),
 ]
 RENDERED_DOCS = ["README.md", "docs/running.md", "docs/migrations.md", "docs/deploy.md"]
 # Every not-run block, counted: a new one is a deliberate change of this number.

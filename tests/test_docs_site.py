@@ -31,7 +31,8 @@ def test_site_builds_strict_with_every_page(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     config = yaml.safe_load((REPO_ROOT / "mkdocs.yml").read_text())
-    pages = {path.name for path in (REPO_ROOT / "docs").glob("*.md")}
+    docs = REPO_ROOT / "docs"
+    pages = {path.relative_to(docs).as_posix() for path in docs.rglob("*.md")}
     assert pages | {"changelog.md"} == nav_pages(config["nav"])
     for page in pages:
         assert (tmp_path / page.removesuffix(".md") / "index.html").is_file(), page
