@@ -87,7 +87,8 @@ def prepare(args: argparse.Namespace) -> Path:
 
 
 def outcome(output: str, returncode: int) -> dict[str, object]:
-    """pytest's verdict, its last summary line and the node ids it reported failing."""
+    """pytest's verdict, its last summary line and the node ids it reported failing,
+    from pytest's standard output (stderr holds interpreter-exit noise, kept in the log)."""
     summaries = SUMMARY.findall(output)
     last_line = output.strip().splitlines()[-1] if output.strip() else ""
     return {
@@ -95,6 +96,12 @@ def outcome(output: str, returncode: int) -> dict[str, object]:
         "summary": summaries[-1][0] if summaries else last_line,
         "failed": FAILED.findall(output),
     }
+
+
+def _text(captured: bytes | str | None) -> str:
+    if isinstance(captured, bytes):
+        return captured.decode(errors="replace")
+    return captured or ""
 
 
 def run_once(project: Path, env: dict[str, str], number: int) -> dict[str, object]:
@@ -113,14 +120,15 @@ def run_once(project: Path, env: dict[str, str], number: int) -> dict[str, objec
             timeout=RUN_TIMEOUT_SECONDS,
             check=False,
         )
-        output, returncode = completed.stdout + completed.stderr, completed.returncode
+        output, errors, returncode = completed.stdout, completed.stderr, completed.returncode
     except subprocess.TimeoutExpired as timeout:
-        output = f"{timeout.stdout or ''}\nTIMED OUT after {RUN_TIMEOUT_SECONDS} s"
-        returncode = -1
+        # subprocess.run leaves what it read as bytes here, even with text=True.
+        output = f"{_text(timeout.stdout)}\nTIMED OUT after {RUN_TIMEOUT_SECONDS} s"
+        errors, returncode = _text(timeout.stderr), -1
     seconds = round(time.monotonic() - started, 1)
     run = {"run": number, "seed": seed, "seconds": seconds, **outcome(output, returncode)}
     if not run["ok"]:
-        (project / f"flake-run{number}.log").write_text(output)
+        (project / f"flake-run{number}.log").write_text(f"{output}\n--- stderr ---\n{errors}")
     return run
 
 
