@@ -8,7 +8,8 @@ each run in a fresh random order, and count the runs that failed.
 The project is rendered once per backend (``database_backend`` sqlite, postgres or
 custom) and synced with every extra, so the trace, metrics and MySQL tests run too.
 Each run's seed, duration, summary line and failing tests go to
-``benchmarks/results/flake-<backend>.json``; a failure's whole output is kept in the
+``benchmarks/results/<project folder>.json`` (``flake-<backend>``; two loops on one
+backend at once each name their own ``--project``); a failure's whole output is kept in the
 project (``flake-runN.log``), so the flake can be replayed with ``-p randomly --randomly-seed=SEED``.
 """
 
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             "environment": environment_info(),
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
-        out = RESULTS / f"flake-{args.backend}.json"
+        out = RESULTS / f"{project.name}.json"  # flake-<backend> unless --project names one
         out.write_text(json.dumps(payload, indent=2) + "\n")
     failed = [r for r in runs if not r["ok"]]
     print(f"\n{args.backend}: {len(runs) - len(failed)} of {len(runs)} runs passed")
