@@ -79,7 +79,11 @@ GROUPS = {  # in order of priority: a run that is cut short still covers the fir
             ("test_health.py", "test_schema_behind.py"),
             BACKENDS,
         ),
-        Group("urls", ("db/urls.py",), ("test_settings.py", "test_bad_config.py", "test_mysql.py")),
+        Group(
+            "urls",
+            ("db/urls.py",),
+            ("test_settings.py", "test_bad_config.py", "test_mysql.py", "test_database_urls.py"),
+        ),
         Group(
             "limits+security",
             ("api/limits.py", "api/security.py"),
