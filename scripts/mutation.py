@@ -76,7 +76,7 @@ GROUPS = {  # in order of priority: a run that is cut short still covers the fir
         Group(
             "health",
             ("api/health.py", "db/migrations.py"),
-            ("test_health.py", "test_schema_behind.py"),
+            ("test_health.py", "test_schema_behind.py", "test_migration_config.py"),
             BACKENDS,
         ),
         Group(
