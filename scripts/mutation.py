@@ -87,7 +87,13 @@ GROUPS = {  # in order of priority: a run that is cut short still covers the fir
         Group(
             "limits+security",
             ("api/limits.py", "api/security.py"),
-            ("test_security_api.py", "test_security_config.py", "test_sessions_api.py"),
+            (
+                "test_security_api.py",
+                "test_security_config.py",
+                "test_sessions_api.py",
+                "test_limits.py",
+                "test_security_middleware.py",
+            ),
         ),
     )
 }
