@@ -76,14 +76,24 @@ GROUPS = {  # in order of priority: a run that is cut short still covers the fir
         Group(
             "health",
             ("api/health.py", "db/migrations.py"),
-            ("test_health.py", "test_schema_behind.py"),
+            ("test_health.py", "test_schema_behind.py", "test_migration_config.py"),
             BACKENDS,
         ),
-        Group("urls", ("db/urls.py",), ("test_settings.py", "test_bad_config.py", "test_mysql.py")),
+        Group(
+            "urls",
+            ("db/urls.py",),
+            ("test_settings.py", "test_bad_config.py", "test_mysql.py", "test_database_urls.py"),
+        ),
         Group(
             "limits+security",
             ("api/limits.py", "api/security.py"),
-            ("test_security_api.py", "test_security_config.py", "test_sessions_api.py"),
+            (
+                "test_security_api.py",
+                "test_security_config.py",
+                "test_sessions_api.py",
+                "test_limits.py",
+                "test_security_middleware.py",
+            ),
         ),
     )
 }

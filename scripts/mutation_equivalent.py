@@ -47,3 +47,50 @@ EQUIVALENT.update(
         **{f"{_M}store.xǁSessionStoreǁread_items__mutmut_{n}": _MORE_ROWS for n in (20, 27, 32)},
     }
 )
+# env_name() upper-cases the field name, so a mutant that upper-cases its argument names
+# the same variable; settings fields and their messages cannot tell them apart.
+_ENV_UPPER = "env_name() upper-cases the field name: the message names the same variable"
+_D = "agent_service.db."
+_A = "agent_service.api."
+_RECEIVE_UNUSED = "Starlette's Response.__call__ never calls receive: only scope and send are used"
+EQUIVALENT.update(
+    {
+        f"{_D}migrations.x_find_alembic_ini__mutmut_16": _ENV_UPPER,
+        **{f"{_D}urls.x_normalize_database_url__mutmut_{n}": _ENV_UPPER for n in (6, 41, 55)},
+        f"{_D}urls.x_derive_alembic_url__mutmut_32": _ENV_UPPER,
+        f"{_D}urls.x_derive_alembic_url__mutmut_19": (
+            "rpartition: with one '+' it splits like partition; with none or several, "
+            "the backend or the driver it yields matches neither list, as with partition, "
+            "so both raise the same message"
+        ),
+        f"{_A}limits.x_check_session_id__mutmut_10": _ENV_UPPER,
+        **{f"{_A}limits.x_check_items__mutmut_{n}": _ENV_UPPER for n in (14, 47)},
+        f"{_A}limits.x_check_message__mutmut_14": _ENV_UPPER,
+        f"{_A}limits.x_check_message__mutmut_19": _DEFAULT_UTF8,
+    }
+)
+_BODY = f"{_A}security.xǁBodySizeLimitMiddlewareǁ"
+_HEADERS = f"{_A}security.xǁSecurityHeadersMiddlewareǁ__init____mutmut_"
+EQUIVALENT.update(
+    {
+        f"{_BODY}__call____mutmut_19": (
+            "Starlette's Headers lower-cases the name it looks up (Headers.__getitem__)"
+        ),
+        f"{_BODY}__call____mutmut_20": (
+            "the default of an absent Content-Length only feeds isdigit(): "
+            "'' and 'XXXX' are both not digits"
+        ),
+        f"{_BODY}__call____mutmut_25": _RECEIVE_UNUSED,
+        f"{_BODY}__call____mutmut_59": _RECEIVE_UNUSED,
+        f"{_BODY}_refuse__mutmut_16": _RECEIVE_UNUSED,
+        f"{_BODY}__call____mutmut_32": _FALSY,
+        **{f"{_BODY}_refuse__mutmut_{n}": _HEADER_CASE for n in (11, 12)},
+        **{f"{_HEADERS}{n}": _HEADER_CASE for n in (5, 6, 10, 11, 15, 16, 20, 21)},
+        f"{_A}security.xǁAsciiJSONResponseǁrender__mutmut_6": (
+            "json.dumps defaults to ensure_ascii=True"
+        ),
+        f"{_A}security.xǁAsciiJSONResponseǁrender__mutmut_12": (
+            "codec names ignore case: 'ASCII' is 'ascii'"
+        ),
+    }
+)
