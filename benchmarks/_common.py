@@ -20,19 +20,27 @@ RESULTS = REPO_ROOT / "benchmarks" / "results"
 DEFAULT_POSTGRES_URL = os.environ.get("CHASSIS_TEST_POSTGRES_URL", TEST_POSTGRES_URL)
 
 
-def prepare_project(path: Path, reuse: bool, template: Path = REPO_ROOT) -> Path:
-    """Render a template checkout with default answers (unless reusing) and install it.
+def prepare_project(
+    path: Path,
+    reuse: bool,
+    template: Path = REPO_ROOT,
+    *,
+    answers: dict[str, Any] | None = None,
+    extras: tuple[str, ...] = ("--extra", "mysql"),
+) -> Path:
+    """Render a template checkout (default answers unless given; not when reusing) and
+    install it.
 
-    The mysql extra is installed too, so the MariaDB legs can run.
+    The mysql extra is installed by default, so the MariaDB legs can run.
     """
     path = path.resolve()
     if not (reuse and (path / "pyproject.toml").exists()):
         if path.exists():
             shutil.rmtree(path)
         print(f"rendering {template} into {path} ...", flush=True)
-        render(path, template=template)
+        render(path, template=template, **(answers or {}))
     subprocess.run(
-        ["uv", "sync", "--quiet", "--extra", "mysql"], cwd=path, env=clean_environment(), check=True
+        ["uv", "sync", "--quiet", *extras], cwd=path, env=clean_environment(), check=True
     )
     return path
 

@@ -16,28 +16,23 @@ project (``flake-runN.log``), so the flake can be replayed with ``-p randomly --
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from benchmarks._common import environment_info
+from benchmarks._common import prepare_project, write_results
 from tests.helpers import (
     DEFAULT_MYSQL_URL,
     DEFAULT_POSTGRES_URL,
     REPO_ROOT,
     clean_environment,
-    render,
+    mysql_environment,
 )
 
-RESULTS = REPO_ROOT / "benchmarks" / "results"
 ANSWERS = {"sqlite": "sqlite", "postgresql": "postgres", "mariadb": "custom"}
 # One run of ~500 tests takes 4-10 min on two shared cores; an hour means it hangs.
 RUN_TIMEOUT_SECONDS = 3600
@@ -67,24 +62,19 @@ def suite_environment(args: argparse.Namespace) -> dict[str, str]:
     """What the rendered conftest needs to reach the backend's server (nothing for SQLite)."""
     env = {"TEST_OTEL": "required"}
     if args.backend == "postgresql":
-        url = make_url(args.postgres_url)
-    elif args.backend == "mariadb":
-        url = make_url(args.mysql_url).set(drivername="mysql+aiomysql")
-    else:
-        return env
-    return {**env, "TEST_DATABASE_URL": url.render_as_string(hide_password=False)}
+        return {**env, "TEST_DATABASE_URL": args.postgres_url}
+    if args.backend == "mariadb":
+        return {**env, **mysql_environment(args.mysql_url)}
+    return env
 
 
 def prepare(args: argparse.Namespace) -> Path:
-    project = (args.project or REPO_ROOT / "build" / f"flake-{args.backend}").resolve()
-    if not (args.reuse and (project / "pyproject.toml").exists()):
-        shutil.rmtree(project, ignore_errors=True)
-        print(f"rendering the template into {project} ...", flush=True)
-        render(project, database_backend=ANSWERS[args.backend])
-    subprocess.run(
-        ["uv", "sync", "--quiet", "--all-extras"], cwd=project, env=clean_environment(), check=True
+    return prepare_project(
+        args.project or REPO_ROOT / "build" / f"flake-{args.backend}",
+        args.reuse,
+        answers={"database_backend": ANSWERS[args.backend]},
+        extras=("--all-extras",),
     )
-    return project
 
 
 def outcome(output: str, returncode: int) -> dict[str, object]:
@@ -144,15 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "ok" if run["ok"] else f"FAILED {run['failed']}"
         print(f"run {number}/{args.runs}: seed {run['seed']}, {run['seconds']} s, {verdict}")
         print(f"   {run['summary']}", flush=True)
-        payload = {
-            "backend": args.backend,
-            "runs": runs,
-            "passed_runs": sum(1 for r in runs if r["ok"]),
-            "environment": environment_info(),
-        }
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        out = RESULTS / f"{project.name}.json"  # flake-<backend> unless --project names one
-        out.write_text(json.dumps(payload, indent=2) + "\n")
+        # After every run, so the runs so far survive a loop that is stopped.
+        # flake-<backend>, unless --project names another folder.
+        write_results(project.name, {"backend": args.backend, "runs": runs})
     failed = [r for r in runs if not r["ok"]]
     print(f"\n{args.backend}: {len(runs) - len(failed)} of {len(runs)} runs passed")
     return 1 if failed else 0

@@ -127,6 +127,11 @@ def with_driver(url: str, driver: str, database: str | None = None) -> str:
     return changed.render_as_string(hide_password=False)
 
 
+def mysql_environment(mysql_url: str) -> dict[str, str]:
+    """TEST_DATABASE_URL for the rendered conftest: a database per test on that server."""
+    return {"TEST_DATABASE_URL": with_driver(mysql_url, "mysql+aiomysql")}
+
+
 def leftover_jinja(files: Sequence[Path]) -> list[str]:
     """Files that still contain template syntax after rendering."""
     found = []

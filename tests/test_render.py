@@ -30,7 +30,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import unavailable
-from tests.helpers import Project, clean_environment, leftover_jinja, render, with_driver
+from tests.helpers import (
+    Project,
+    clean_environment,
+    leftover_jinja,
+    mysql_environment,
+    render,
+    with_driver,
+)
 from tests.servers import pgbouncer
 
 MINIMAL = {"include_agents_sdk": False, "include_docker": False, "include_github_actions": False}
@@ -58,12 +65,6 @@ OTEL_VARIANTS = frozenset({"sqlite-full", "postgres-full"})
 # The variant whose suite runs on the newest supported Python (the others on the oldest).
 NEWEST_PYTHON = "3.13"
 NEWEST_PYTHON_VARIANT = "sqlite-full"
-
-
-def mysql_environment(mysql_url: str) -> dict[str, str]:
-    """TEST_DATABASE_URL for the rendered conftest: a database per test on that server."""
-    server = make_url(mysql_url).set(drivername="mysql+aiomysql")
-    return {"TEST_DATABASE_URL": server.render_as_string(hide_password=False)}
 
 
 def pgbouncer_environment(bouncer_url: str, postgres_url: str) -> dict[str, str]:
