@@ -94,3 +94,33 @@ EQUIVALENT.update(
         ),
     }
 )
+_STACK = f"{_A}security.x_build_security_stack__mutmut_"
+_CORS_NAMES = (
+    "header names in CORS lists are case-insensitive (Fetch standard); Starlette lower-cases "
+    "allow_headers and browsers compare expose_headers without case"
+)
+EQUIVALENT.update(
+    {
+        **{f"{_HEADERS}{n}": _HEADER_CASE for n in (25, 26, 32, 33)},
+        **{
+            f"{_A}security.xǁSecurityHeadersMiddlewareǁ__call____mutmut_{n}": _HEADER_CASE
+            for n in (34, 35)
+        },
+        **{f"{_STACK}{n}": _CORS_NAMES for n in (28, 29, 31, 32, 34, 35, 37, 38, 40, 41)},
+        f"{_STACK}30": (
+            "Content-Type is a CORS-safelisted header: Starlette's CORSMiddleware always "
+            "allows it, listed or not"
+        ),
+        f"{_STACK}12": _FALSY,
+        f"{_STACK}19": "allow_credentials defaults to False in Starlette's CORSMiddleware",
+        f"{_STACK}20": "max_age defaults to 600 in Starlette's CORSMiddleware",
+        f"{_STACK}44": (
+            "with trusted_hosts ['*'] the added TrustedHostMiddleware allows every host: "
+            "the same answers, one more layer"
+        ),
+        f"{_STACK}57": (
+            "FastAPI apps always have docs_url, redoc_url and swagger_ui_oauth2_redirect_url: "
+            "getattr's default is never used"
+        ),
+    }
+)
