@@ -223,7 +223,7 @@ def combined(results: list[GroupResult]) -> list[GroupResult]:
             GroupResult(
                 group,
                 f"{backends} (either kills)",
-                runs[0].modules,
+                tuple(dict.fromkeys(module for run in runs for module in run.modules)),
                 runs[0].tests,
                 statuses,
                 {},

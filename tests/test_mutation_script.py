@@ -67,6 +67,20 @@ def test_every_planted_bug_still_matches_the_template_once(plant) -> None:
         assert (TEMPLATE / f"{test}.jinja").is_file(), test
 
 
+def test_postgresql_mutates_again_only_the_memory_code_that_differs_there() -> None:
+    memory = GROUPS["memory"]
+    sqlite, postgresql = mutmut_config(memory, "sqlite"), mutmut_config(memory, "postgresql")
+    assert f'only_mutate = ["src/{PACKAGE}/memory/*"]' in sqlite
+    assert (
+        f'only_mutate = ["src/{PACKAGE}/memory/backends/postgresql.py", '
+        f'"src/{PACKAGE}/memory/executors.py"]'
+    ) in postgresql
+    for module in memory.modules_for("postgresql"):
+        assert template_file(module).is_file(), module
+    # Groups without an override mutate the same modules everywhere.
+    assert GROUPS["health"].modules_for("postgresql") == GROUPS["health"].modules
+
+
 def test_the_report_counts_equivalent_mutants_apart(tmp_path: Path) -> None:
     statuses = {"a": "killed", "b": "survived", "c": "killed", "d": "no tests"}
     EQUIVALENT["d-equivalent"] = "for this test"
