@@ -75,6 +75,7 @@ GROUPS = {  # in order of priority: a run that is cut short still covers the fir
                 "test_memory_isolation.py",
                 "test_memory_store.py",
                 "test_memory_contract.py",
+                "test_memory_gates.py",
                 "test_sqlite_writers.py",
             ),
             BACKENDS,
