@@ -34,7 +34,7 @@ ALL_TEMPLATE_DOCS = [
 ]
 RENDERED_DOCS = ["README.md", "docs/running.md", "docs/migrations.md", "docs/deploy.md"]
 # Every not-run block, counted: a new one is a deliberate change of this number.
-EXPECTED_NOT_RUN = 21
+EXPECTED_NOT_RUN = 22
 SCRIPT_SECONDS = 900
 
 
