@@ -76,12 +76,20 @@ GROUPS = {  # in order of priority: a run that is cut short still covers the fir
                 "test_memory_store.py",
                 "test_memory_contract.py",
                 "test_memory_gates.py",
+                "test_memory_connections.py",
                 "test_sqlite_writers.py",
             ),
             BACKENDS,
             # store.py, base.py and the SQLite/MySQL backends run the same code whatever
-            # the server; what PostgreSQL changes is its backend and the asyncpg executor.
-            {"postgresql": ("memory/backends/postgresql.py", "memory/executors.py")},
+            # the server; what PostgreSQL changes is its backend, the asyncpg executor
+            # and the backend choice.
+            {
+                "postgresql": (
+                    "memory/backends/postgresql.py",
+                    "memory/backends/__init__.py",
+                    "memory/executors.py",
+                )
+            },
         ),
         Group(
             "health",

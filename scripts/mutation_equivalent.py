@@ -25,6 +25,19 @@ _CORE_READ = (
     "BEGIN around one SELECT takes no lock on SQLite, and PostgreSQL's readers autocommit"
 )
 _LIMIT_ZERO = "limit 0 already returned [] above (or gives [] through the window loop too)"
+_PREPARED = (
+    "prepare() only compiles up front: a statement left out is compiled on its first use "
+    "(DriverExecutor._compiled), the same SQL once later"
+)
+_RECOMPILED = "a cache miss compiles again and setdefault keeps the first: a cost only"
+_GATE_CACHE = (
+    "the connector's per-loop cache is a shortcut: engine_gate returns the same gate for "
+    "the engine, the loop and the name"
+)
+_AT_DEADLINE = (
+    "'>' or '>=' against a float clock: at exactly the deadline the wait ends one poll or "
+    "timer turn later, with the same error"
+)
 EQUIVALENT.update(
     {
         **{
@@ -34,10 +47,22 @@ EQUIVALENT.update(
         f"{_M}backends.base.xǁBackendǁ__init____mutmut_14": _FALSY,
         **{
             f"{_M}backends.sqlite.xǁSqliteBackendǁ_write__mutmut_{n}": _GATE_NAME
-            for n in (7, 12, 13)
+            for n in (7, 11, 12)
         },
-        **{f"{_M}executors.xǁConnectorǁrun__mutmut_{n}": _GATE_NAME for n in (11, 16, 17)},
-        f"{_M}executors.xǁConnectorǁ_run__mutmut_17": "SQL keywords are case-insensitive",
+        f"{_M}executors.xǁConnectorǁ_on_core__mutmut_2": _CORE_READ,
+        **{f"{_M}backends.base.xǁBackendǁ__init____mutmut_{n}": _PREPARED for n in (9, 10, 11)},
+        **{f"{_M}executors.xǁConnectorǁprepare__mutmut_{n}": _PREPARED for n in (1, 3)},
+        **{f"{_M}executors.xǁDriverExecutorǁ_compiled__mutmut_{n}": _RECOMPILED for n in (1, 2)},
+        **{f"{_M}executors.xǁConnectorǁgate__mutmut_{n}": _GATE_CACHE for n in (6, 8, 9)},
+        f"{_M}executors.xǁConnectorǁ__init____mutmut_27": (
+            "the per-loop gate cache is replaced by {} on the first call (no loop seen yet)"
+        ),
+        f"{_M}gates.xǁGateǁacquire__mutmut_16": (
+            "a waiter cancelled while still queued has a cancelled future: waiter.result() "
+            "raises the same CancelledError the handler re-raises"
+        ),
+        f"{_M}gates.xǁGateǁ_expire__mutmut_10": _AT_DEADLINE,
+        f"{_M}gates.xǁ_FirstConnectionǁensure__mutmut_7": _AT_DEADLINE,
         **{
             f"{_M}backends.base.xǁBackendǁ{fn}__mutmut_{n}": _CORE_READ
             for fn, n in (("owner_of", 17), ("list_sessions", 20))

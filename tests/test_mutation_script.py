@@ -73,6 +73,7 @@ def test_postgresql_mutates_again_only_the_memory_code_that_differs_there() -> N
     assert f'only_mutate = ["src/{PACKAGE}/memory/*"]' in sqlite
     assert (
         f'only_mutate = ["src/{PACKAGE}/memory/backends/postgresql.py", '
+        f'"src/{PACKAGE}/memory/backends/__init__.py", '
         f'"src/{PACKAGE}/memory/executors.py"]'
     ) in postgresql
     for module in memory.modules_for("postgresql"):
