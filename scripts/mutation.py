@@ -4,7 +4,9 @@ default project, on SQLite and PostgreSQL, and write docs/quality.md.
     uv run python -m scripts.mutation [--backends sqlite,postgresql] [--groups memory,auth]
 
 Each module group runs mutmut (3.x, installed into the rendered project's environment)
-with only the tests that cover it, so a run stays within ~30 minutes on two cores.
+with only the tests that cover it, so a run stays within ~30 minutes on two cores. A
+mutant killed on any backend counts as killed, so a group's second backend re-checks only
+the mutants its first did not kill, in the modules whose code differs there.
 mutmut mutates code inside functions only; the memory store's SQL is built at import
 (memory/statements.py), so its tenant conditions and locks are mutated by hand instead
 (scripts/mutation_plants.py), one planted bug at a time, against the same tests.
@@ -22,13 +24,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scripts.mutation_groups import BACKENDS, GROUPS, PACKAGE, Group, dotted, module_of
 from scripts.mutation_plants import run_plants
 from scripts.mutation_report import RESULTS_DIR, GroupResult, ResultStore
 from tests.helpers import DEFAULT_POSTGRES_URL, REPO_ROOT, clean_environment, render
 
 MUTMUT = "mutmut>=3.8,<4"
-PACKAGE = "agent_service"
-BACKENDS = ("sqlite", "postgresql")
+KILLED = ("killed", "timeout")  # a hang is a failing test
 # mutmut's exit codes per mutant (mutmut/stats.py): 1 and 3 mean a test failed.
 MUTMUT_STATUS: dict[int | None, str] = {
     0: "survived",
@@ -43,78 +45,6 @@ MUTMUT_STATUS: dict[int | None, str] = {
     152: "timeout",
     255: "timeout",
     None: "not checked",
-}
-
-
-@dataclass(frozen=True)
-class Group:
-    name: str
-    modules: tuple[str, ...]  # paths under src/<package>/
-    tests: tuple[str, ...]
-    backends: tuple[str, ...] = ("sqlite",)  # where the code differs per backend: both
-    # Modules mutated again on another backend: only those whose code takes another path
-    # there (a mutant killed on any backend counts as killed; see the report's merge).
-    modules_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def modules_for(self, backend: str) -> tuple[str, ...]:
-        return self.modules_on.get(backend, self.modules)
-
-
-GROUPS = {  # in order of priority: a run that is cut short still covers the first
-    group.name: group
-    for group in (
-        Group(
-            "auth",
-            ("api/auth.py", "api_keys.py"),
-            ("test_exact_keys.py", "test_security_config.py", "test_security_api.py"),
-        ),
-        Group(
-            "memory",
-            ("memory/*",),
-            (
-                "test_memory_isolation.py",
-                "test_memory_store.py",
-                "test_memory_contract.py",
-                "test_memory_gates.py",
-                "test_memory_connections.py",
-                "test_sqlite_writers.py",
-            ),
-            BACKENDS,
-            # store.py, base.py and the SQLite/MySQL backends run the same code whatever
-            # the server; what PostgreSQL changes is its backend, the asyncpg executor
-            # and the backend choice.
-            {
-                "postgresql": (
-                    "memory/backends/postgresql.py",
-                    "memory/backends/__init__.py",
-                    "memory/executors.py",
-                )
-            },
-        ),
-        Group(
-            "health",
-            ("api/health.py", "db/migrations.py"),
-            ("test_health.py", "test_schema_behind.py", "test_migration_config.py"),
-            BACKENDS,
-        ),
-        Group(
-            "urls",
-            ("db/urls.py",),
-            ("test_settings.py", "test_bad_config.py", "test_mysql.py", "test_database_urls.py"),
-        ),
-        Group(
-            "limits+security",
-            ("api/limits.py", "api/security.py"),
-            (
-                "test_security_api.py",
-                "test_security_config.py",
-                "test_sessions_api.py",
-                "test_limits.py",
-                "test_security_middleware.py",
-                "test_security_stack.py",
-            ),
-        ),
-    )
 }
 
 
@@ -167,6 +97,12 @@ def mutmut_config(group: Group, backend: str = "sqlite") -> str:
         f"only_mutate = {json.dumps(only)}\n"
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+        # A mutant that hangs is stopped after 3x its tests' time plus 10 s, not mutmut's
+        # default 15x + 1 s: a hang counts as killed either way, and at 15x the dozen
+        # hanging mutants of the memory gates took 90-120 s each. Two workers on two
+        # cores run a test at most about 2x slower than the timing run measured.
+        "timeout_multiplier = 3.0\n"
+        "timeout_constant = 10.0\n"
     )
 
 
@@ -188,7 +124,8 @@ def backend_env(backend: str, postgres_url: str) -> dict[str, str]:
     return clean_environment({"TEST_DATABASE_URL": postgres_url} if backend == "postgresql" else {})
 
 
-def run_group(run: Run, group: Group, backend: str) -> GroupResult:
+def run_group(run: Run, group: Group, backend: str, only: list[str] | None = None) -> GroupResult:
+    """mutmut over the group's modules on ``backend``; ``only``: just these mutants."""
     project = run.project
     pyproject = project / "pyproject.toml"
     pyproject.write_text(
@@ -202,7 +139,7 @@ def run_group(run: Run, group: Group, backend: str) -> GroupResult:
     log = project / f"mutmut-{group.name}-{backend}.log"
     with log.open("w") as out:
         completed = subprocess.run(
-            [mutmut, "run", "--max-children", str(run.max_children)],
+            [mutmut, "run", "--max-children", str(run.max_children), *(only or [])],
             cwd=project,
             env=env,
             stdout=out,
@@ -213,6 +150,8 @@ def run_group(run: Run, group: Group, backend: str) -> GroupResult:
     if completed.returncode != 0:
         sys.exit(f"mutmut failed for {group.name} on {backend}; see {log}")
     statuses = collect_statuses(project)
+    if only is not None:
+        statuses = {name: statuses.get(name, "not checked") for name in only}
     diffs = {
         name: subprocess.run(
             [mutmut, "show", name],
@@ -226,9 +165,17 @@ def run_group(run: Run, group: Group, backend: str) -> GroupResult:
         if status == "survived"  # one mutmut process per diff: only the ones reported
     }
     modules = group.modules_for(backend)
-    result = GroupResult(group.name, backend, modules, group.tests, statuses, diffs, seconds)
+    label = backend if only is None else f"{backend} (re-checks {len(only)} not killed before)"
+    result = GroupResult(group.name, label, modules, group.tests, statuses, diffs, seconds)
     print(f"   {result.summary()}", flush=True)
     return result
+
+
+def still_to_check(group: Group, backend: str, not_killed: set[str]) -> list[str]:
+    """A mutant killed on any backend counts as killed, so a later backend runs only the
+    ones the earlier backends did not kill, in the modules it mutates."""
+    modules = {dotted(module) for module in group.modules_for(backend)}
+    return sorted(mutant for mutant in not_killed if module_of(mutant) in modules)
 
 
 def collect_statuses(project: Path) -> dict[str, str]:
@@ -258,9 +205,14 @@ def main(argv: list[str] | None = None) -> None:
         store.write(args.output)
     for name in args.groups.split(","):
         group = GROUPS[name]
+        not_killed: set[str] | None = None  # after the group's first backend
         for backend in (b for b in group.backends if b in backends):
-            store.save(run_group(run, group, backend), command)
+            only = None if not_killed is None else still_to_check(group, backend, not_killed)
+            result = run_group(run, group, backend, only)
+            store.save(result, command, backend)
             store.write(args.output)
+            killed = {m for m, status in result.statuses.items() if status in KILLED}
+            not_killed = (set(result.statuses) if not_killed is None else not_killed) - killed
     print(f"\nwrote {args.output}")
 
 

@@ -62,6 +62,26 @@ EQUIVALENT.update(
             "raises the same CancelledError the handler re-raises"
         ),
         f"{_M}gates.xǁGateǁ_expire__mutmut_10": _AT_DEADLINE,
+        f"{_M}gates.xǁGateǁ_expire__mutmut_24": (
+            "a cost only: the timer is re-armed for a time already past (the waiter's flag "
+            "instead of its deadline), so it fires on every loop turn until the deadline; "
+            "every waiter still times out at its own deadline"
+        ),
+        f"{_M}gates.xǁ_FirstConnectionǁensure__mutmut_12": (
+            "a cost only: polling every 1 s instead of 1 ms delays the waiters by up to 1 s "
+            "once the first connection is open; the suite makes no timed assertions"
+        ),
+        f"{_M}executors.xǁDriverExecutorǁbegin__mutmut_6": (
+            "SQL keywords are case-insensitive: 'begin immediate' is BEGIN IMMEDIATE"
+        ),
+        **{
+            f"{_M}executors.xǁDriverExecutorǁrows__mutmut_{n}": (
+                "aiosqlite's execute_fetchall is its cursor path (execute, then fetchall) in "
+                "one thread hop: a name that no driver has sends aiosqlite down the cursor "
+                "path to the same rows, a cost only"
+            )
+            for n in (12, 13)
+        },
         f"{_M}gates.xǁ_FirstConnectionǁensure__mutmut_7": _AT_DEADLINE,
         **{
             f"{_M}backends.base.xǁBackendǁ{fn}__mutmut_{n}": _CORE_READ

@@ -56,9 +56,9 @@ class ResultStore:
             for old in directory.glob("*.json"):
                 old.unlink()
 
-    def save(self, result: GroupResult, command: str) -> None:
+    def save(self, result: GroupResult, command: str, backend: str) -> None:
         payload = {**asdict(result), "command": command, "date": time.strftime("%Y-%m-%d")}
-        (self.directory / f"{result.group}@{result.backend}.json").write_text(json.dumps(payload))
+        (self.directory / f"{result.group}@{backend}.json").write_text(json.dumps(payload))
 
     def save_plants(self, plants: list[dict[str, str]], command: str) -> None:
         (self.directory / "plants.json").write_text(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.mutation import GROUPS, PACKAGE, mutmut_config, parse_args
+from scripts.mutation import GROUPS, PACKAGE, mutmut_config, parse_args, still_to_check
 from scripts.mutation_equivalent import EQUIVALENT
 from scripts.mutation_plants import PLANTS
 from scripts.mutation_report import GroupResult, ResultStore, write_report
@@ -82,6 +82,21 @@ def test_postgresql_mutates_again_only_the_memory_code_that_differs_there() -> N
     assert GROUPS["health"].modules_for("postgresql") == GROUPS["health"].modules
 
 
+def test_a_second_backend_re_checks_only_what_the_first_did_not_kill_in_its_modules() -> None:
+    not_killed = {
+        f"{PACKAGE}.memory.backends.x_choose_backend__mutmut_19",  # backends/__init__.py
+        f"{PACKAGE}.memory.executors.xǁDriverExecutorǁrows__mutmut_6",
+        f"{PACKAGE}.memory.backends.mysql.xǁMySQLBackendǁappend__mutmut_1",  # not mutated
+        f"{PACKAGE}.memory.store.xǁSessionStoreǁread_items__mutmut_30",  # not mutated
+    }
+    assert still_to_check(GROUPS["memory"], "postgresql", not_killed) == [
+        f"{PACKAGE}.memory.backends.x_choose_backend__mutmut_19",
+        f"{PACKAGE}.memory.executors.xǁDriverExecutorǁrows__mutmut_6",
+    ]
+    health = {f"{PACKAGE}.db.migrations.x_find_alembic_ini__mutmut_2"}
+    assert still_to_check(GROUPS["health"], "postgresql", health) == sorted(health)
+
+
 def test_the_report_counts_equivalent_mutants_apart(tmp_path: Path) -> None:
     statuses = {"a": "killed", "b": "survived", "c": "killed", "d": "no tests"}
     EQUIVALENT["d-equivalent"] = "for this test"
@@ -115,9 +130,11 @@ def test_a_group_run_alone_replaces_only_its_own_rows(tmp_path: Path) -> None:
     store = ResultStore(tmp_path / "results")
     for group, killed in (("auth", "killed"), ("memory", "survived")):
         result = GroupResult(group, "sqlite", ("m.py",), ("t.py",), {"x": killed}, {}, 30)
-        store.save(result, f"uv run python -m scripts.mutation --groups {group}")
+        store.save(result, f"uv run python -m scripts.mutation --groups {group}", "sqlite")
     store.save(
-        GroupResult("auth", "sqlite", ("m.py",), ("t.py",), {"x": "survived"}, {}, 30), "rerun"
+        GroupResult("auth", "sqlite", ("m.py",), ("t.py",), {"x": "survived"}, {}, 30),
+        "rerun",
+        "sqlite",
     )
     output = tmp_path / "quality.md"
     store.write(output)
