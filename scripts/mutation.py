@@ -99,12 +99,12 @@ def mutmut_config(group: Group, backend: str = "sqlite") -> str:
         f"only_mutate = {json.dumps(only)}\n"
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
-        # A mutant that hangs is stopped after 3x its tests' time plus 10 s, not mutmut's
-        # default 15x + 1 s: a hang counts as killed either way, and at 15x the dozen
-        # hanging mutants of the memory gates took 90-120 s each. Four workers on two
-        # cores run a test at most about 2x slower than the timing run measured.
-        "timeout_multiplier = 3.0\n"
-        "timeout_constant = 10.0\n"
+        # mutmut stops a mutant at a CPU limit of multiplier x its tests' time + constant,
+        # and at half that in wall time. Its default (15x + 1 s) let the dozen hanging
+        # gate mutants run 90-120 s each; 6x + 20 s stops them at 3x + 10 s of wall time,
+        # which a test slowed by four workers (or other jobs) on two cores still meets.
+        "timeout_multiplier = 6.0\n"
+        "timeout_constant = 20.0\n"
     )
 
 
