@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from scripts.mutation_equivalent import EQUIVALENT
+from scripts.mutation_groups import module_of
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "build" / "mutation"
 
@@ -195,8 +196,7 @@ def by_module(result: GroupResult) -> dict[str, GroupResult]:
     """The result split by module (mutmut names start with the dotted module path)."""
     parts: dict[str, dict[str, str]] = {}
     for name, status in result.statuses.items():
-        module = name.split(".x", 1)[0].removeprefix("agent_service.")
-        parts.setdefault(module, {})[name] = status
+        parts.setdefault(module_of(name), {})[name] = status
     return {
         module: GroupResult(result.group, result.backend, (module,), result.tests, statuses, {}, 0)
         for module, statuses in parts.items()
