@@ -24,7 +24,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.mutation_groups import BACKENDS, GROUPS, PACKAGE, Group, dotted, module_of
+from scripts.mutation_groups import (
+    BACKENDS,
+    GROUPS,
+    PACKAGE,
+    PER_TEST_TIMEOUT,
+    Group,
+    dotted,
+    module_of,
+)
 from scripts.mutation_plants import run_plants
 from scripts.mutation_report import RESULTS_DIR, GroupResult, ResultStore
 from tests.helpers import DEFAULT_POSTGRES_URL, REPO_ROOT, clean_environment, render
@@ -98,11 +106,12 @@ def mutmut_config(group: Group, backend: str = "sqlite") -> str:
         'also_copy = ["alembic.ini", "migrations/"]\n'
         f"only_mutate = {json.dumps(only)}\n"
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
-        # mutmut stops a mutant at a CPU limit of multiplier x its tests' time + constant,
-        # and at half that in wall time. Its default (15x + 1 s) let the dozen hanging
-        # gate mutants run 90-120 s each; 6x + 20 s stops them at 3x + 10 s of wall time,
-        # which a test slowed by four workers (or other jobs) on two cores still meets.
+        # pytest-timeout's thread method ends the run of a hung test with exit code 1
+        # (killed), even where the hang would also stall the test's teardown.
+        f'pytest_add_cli_args = ["-p", "no:cacheprovider", "--timeout", '
+        f'"{PER_TEST_TIMEOUT}", "--timeout-method", "thread"]\n'
+        # mutmut's own limit, for a hang outside any test: a CPU limit of multiplier x
+        # the tests' time + constant, and half that in wall time.
         "timeout_multiplier = 6.0\n"
         "timeout_constant = 20.0\n"
     )
@@ -203,7 +212,9 @@ def main(argv: list[str] | None = None) -> None:
     run = Run(prepare(args.project, args.reuse), args.postgres_url, args.max_children)
     backends = args.backends.split(",")
     if not args.no_plants:
-        store.save_plants(run_plants(run.project, backends, args.postgres_url), command)
+        store.save_plants(
+            run_plants(run.project, backends, args.postgres_url, run.max_children), command
+        )
         store.write(args.output)
     for name in args.groups.split(","):
         group = GROUPS[name]

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 PACKAGE = "agent_service"
 BACKENDS = ("sqlite", "postgresql")
+# A test that runs longer fails (pytest-timeout): a mutant that makes a wait endless is
+# killed by the test it hangs. The slowest test of these groups takes about 5 s alone.
+PER_TEST_TIMEOUT = 20  # seconds
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from scripts.mutation_equivalent import EQUIVALENT
-from scripts.mutation_groups import module_of
+from scripts.mutation_groups import PER_TEST_TIMEOUT, module_of
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "build" / "mutation"
 
@@ -101,12 +101,15 @@ def write_report(
         "",
         "mutmut mutates code inside functions only; the memory store's SQL is built at "
         "import (`memory/statements.py`), so its tenant conditions, locks and SQLite "
-        "specifics are planted by hand (`scripts/mutation_plants.py`), one at a time.",
+        "specifics are planted by hand (`scripts/mutation_plants.py`), one per copy of "
+        "the project, several copies side by side.",
         "",
         "A mutant killed on any backend counts as killed. So each group runs first on "
         "SQLite, and PostgreSQL then re-checks only the mutants SQLite did not kill, in the "
-        "modules whose code differs there (its rows say how many). A mutant that hangs is "
-        "stopped after 3x its tests' time plus 10 s and counts as killed.",
+        "modules whose code differs there (its rows say how many). A mutant that makes a "
+        f"test hang is killed: pytest-timeout fails a test after {PER_TEST_TIMEOUT} s (the "
+        "slowest takes about 5 s), and mutmut stops a run after 3x its tests' time plus "
+        "10 s.",
         "",
         "Produced by (each group's latest run; a group can be re-run alone with "
         "`--reuse --groups NAME`):",

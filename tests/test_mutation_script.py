@@ -10,6 +10,7 @@ import pytest
 
 from scripts.mutation import GROUPS, PACKAGE, mutmut_config, parse_args, still_to_check
 from scripts.mutation_equivalent import EQUIVALENT
+from scripts.mutation_groups import PER_TEST_TIMEOUT
 from scripts.mutation_plants import PLANTS
 from scripts.mutation_report import GroupResult, ResultStore, write_report
 from tests.helpers import REPO_ROOT
@@ -57,6 +58,12 @@ def test_every_group_names_modules_and_tests_that_exist(name: str) -> None:
     config = mutmut_config(group)
     assert f'"src/{PACKAGE}/{group.modules[0]}"' in config
     assert '"alembic.ini"' in config
+
+
+def test_a_hung_test_is_a_failure_within_the_per_test_limit() -> None:
+    config = mutmut_config(GROUPS["memory"])
+    assert f'"--timeout", "{PER_TEST_TIMEOUT}", "--timeout-method", "thread"' in config
+    assert '"pytest-timeout>=' in (TEMPLATE / "pyproject.toml.jinja").read_text()
 
 
 @pytest.mark.parametrize("plant", PLANTS, ids=lambda plant: plant.name)
