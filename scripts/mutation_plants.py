@@ -8,13 +8,19 @@ that must catch it. A planted bug is "killed" when at least one of those tests f
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.mutation_groups import PACKAGE
 from tests.helpers import clean_environment
 
-SRC = "src/agent_service/"
+SRC = f"src/{PACKAGE}/"
+# What a plant's copy of the project needs to run its tests.
+COPIED = ("src", "tests", "migrations", "alembic.ini", "pyproject.toml")
 
 
 @dataclass(frozen=True)
@@ -119,48 +125,80 @@ PLANTS = (
 )
 
 
-def run_plants(project: Path, backends: list[str], postgres_url: str) -> list[dict[str, str]]:
-    """Plant each bug, run its tests, restore the file; one row per plant and backend."""
-    rows = []
-    for plant in PLANTS:
-        for backend in (b for b in plant.backends if b in backends):
-            path = project / plant.file
-            original = path.read_text()
-            if original.count(plant.old) != 1:
-                raise SystemExit(f"plant {plant.name}: its code is not in {plant.file} once")
-            env = clean_environment(
-                {"TEST_DATABASE_URL": postgres_url} if backend == "postgresql" else {}
-            )
-            path.write_text(original.replace(plant.old, plant.new))
-            try:
-                completed = subprocess.run(
-                    [
-                        str(project / ".venv/bin/pytest"),
-                        "-x",
-                        "-q",
-                        "-p",
-                        "no:cacheprovider",
-                        *plant.tests,
-                    ],
-                    cwd=project,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                    timeout=900,
-                )
-            finally:
-                path.write_text(original)
-            # Exit code 1: a test failed (killed); 0: all passed (survived); else broken.
-            status = {0: "survived", 1: "killed"}.get(completed.returncode, "error")
-            print(f"   plant {plant.name} on {backend}: {status}", flush=True)
-            rows.append(
-                {
-                    "name": plant.name,
-                    "what": plant.what,
-                    "backend": backend,
-                    "status": status,
-                    "tests": ", ".join(plant.tests),
-                }
-            )
-    return rows
+def run_plants(
+    project: Path, backends: list[str], postgres_url: str, workers: int
+) -> list[dict[str, str]]:
+    """Each plant on each of its backends, ``workers`` at a time; one row per run."""
+    runs = [
+        (plant, backend) for plant in PLANTS for backend in plant.backends if backend in backends
+    ]
+    with (
+        tempfile.TemporaryDirectory(prefix="plants-") as scratch,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
+        return list(
+            pool.map(lambda run: _run_plant(project, Path(scratch), *run, postgres_url), runs)
+        )
+
+
+def _run_plant(
+    project: Path, scratch: Path, plant: Plant, backend: str, postgres_url: str
+) -> dict[str, str]:
+    """Plant the bug in a copy of the project (its own src/ first on the path, as mutmut
+    does with mutants/), so plants run side by side; the project itself stays intact."""
+    copy = scratch / f"{plant.name}-{backend}"
+    for part in COPIED:
+        source = project / part
+        if source.is_dir():
+            shutil.copytree(source, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            copy.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, copy / part)
+    path = copy / plant.file
+    original = path.read_text()
+    if original.count(plant.old) != 1:
+        raise SystemExit(f"plant {plant.name}: its code is not in {plant.file} once")
+    path.write_text(original.replace(plant.old, plant.new))
+    env = clean_environment(
+        {"PYTHONPATH": str(copy / "src")}
+        | ({"TEST_DATABASE_URL": postgres_url} if backend == "postgresql" else {})
+    )
+    python = str(project / ".venv/bin/python")
+    imported = subprocess.run(
+        [python, "-c", f"import {PACKAGE}; print({PACKAGE}.__file__)"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if not imported.startswith(str(copy / "src")):  # else the plant would not be tested
+        raise SystemExit(f"plant {plant.name}: the tests would import {imported.strip()}")
+    completed = subprocess.run(
+        [
+            python,
+            "-m",
+            "pytest",
+            "-x",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *plant.tests,
+        ],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    # Exit code 1: a test failed (killed); 0: all passed (survived); else broken.
+    status = {0: "survived", 1: "killed"}.get(completed.returncode, "error")
+    print(f"   plant {plant.name} on {backend}: {status}", flush=True)
+    return {
+        "name": plant.name,
+        "what": plant.what,
+        "backend": backend,
+        "status": status,
+        "tests": ", ".join(plant.tests),
+    }
