@@ -42,15 +42,16 @@ EQUIVALENT.update(
     {
         **{
             f"{_M}backends.base.xǁBackendǁ{fn}__mutmut_{n}": _FALSY
-            for fn, n in (("read", 10), ("read", 27), ("owner_of", 6), ("list_sessions", 11))
+            for fn, n in (("run_read", 3), ("list_sessions", 11), ("__init__", 16))
         },
-        f"{_M}backends.base.xǁBackendǁ__init____mutmut_14": _FALSY,
         **{
-            f"{_M}backends.sqlite.xǁSqliteBackendǁ_write__mutmut_{n}": _GATE_NAME
-            for n in (7, 11, 12)
+            f"{_M}backends.sqlite.xǁSqliteBackendǁrun_write__mutmut_{n}": _GATE_NAME
+            for n in (2, 6, 7)
         },
         f"{_M}executors.xǁConnectorǁ_on_core__mutmut_2": _CORE_READ,
-        **{f"{_M}backends.base.xǁBackendǁ__init____mutmut_{n}": _PREPARED for n in (9, 10, 11)},
+        **{
+            f"{_M}backends.base.xǁBackendǁ__init____mutmut_{n}": _PREPARED for n in (10, 11, 12, 13)
+        },
         **{f"{_M}executors.xǁConnectorǁprepare__mutmut_{n}": _PREPARED for n in (1, 3)},
         **{f"{_M}executors.xǁDriverExecutorǁ_compiled__mutmut_{n}": _RECOMPILED for n in (1, 2)},
         **{f"{_M}executors.xǁConnectorǁgate__mutmut_{n}": _GATE_CACHE for n in (6, 8, 9)},
@@ -83,10 +84,7 @@ EQUIVALENT.update(
             for n in (12, 13)
         },
         f"{_M}gates.xǁ_FirstConnectionǁensure__mutmut_7": _AT_DEADLINE,
-        **{
-            f"{_M}backends.base.xǁBackendǁ{fn}__mutmut_{n}": _CORE_READ
-            for fn, n in (("owner_of", 17), ("list_sessions", 20))
-        },
+        f"{_M}backends.base.xǁBackendǁlist_sessions__mutmut_20": _CORE_READ,
         f"{_M}store.x_serialize_item__mutmut_5": "json.dumps defaults to ensure_ascii=True",
         **{f"{_M}store.xǁSessionStoreǁread_items__mutmut_{n}": _LIMIT_ZERO for n in (2, 7, 8)},
         **{f"{_M}store.xǁSessionStoreǁread_items__mutmut_{n}": _MORE_ROWS for n in (20, 27, 32)},
