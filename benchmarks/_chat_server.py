@@ -17,7 +17,7 @@ from agent_service.app import create_app
 from agents.extensions.memory import SQLAlchemySession
 
 
-def sdk_memory(store: SessionStoreDep) -> ChatMemory:
+async def sdk_memory(store: SessionStoreDep) -> ChatMemory:
     # No owners in the SDK's session: a baseline with authentication disabled only.
     return lambda session_id, _owner: SQLAlchemySession(
         session_id, engine=store.engine, create_tables=False
