@@ -72,9 +72,6 @@ EQUIVALENT.update(
             "a cost only: polling every 1 s instead of 1 ms delays the waiters by up to 1 s "
             "once the first connection is open; the suite makes no timed assertions"
         ),
-        f"{_M}executors.xǁDriverExecutorǁbegin__mutmut_6": (
-            "SQL keywords are case-insensitive: 'begin immediate' is BEGIN IMMEDIATE"
-        ),
         **{
             f"{_M}executors.xǁDriverExecutorǁrows__mutmut_{n}": (
                 "aiosqlite's execute_fetchall is its cursor path (execute, then fetchall) in "

@@ -107,9 +107,9 @@ PLANTS = (
     Plant(
         "sqlite-deferred-driver",
         "SQLite driver-path writers start with a deferred BEGIN",
-        SRC + "memory/executors.py",
-        'await self.driver.execute("BEGIN IMMEDIATE")',
-        'await self.driver.execute("BEGIN")',
+        SRC + "memory/sqlite_units.py",
+        'connection.execute("BEGIN IMMEDIATE")',
+        'connection.execute("BEGIN")',
         ("tests/test_sqlite_writers.py",),
         ("sqlite",),
     ),
