@@ -314,9 +314,9 @@ def main() -> int:
             }
             found = ratios[key]
             print(
-                f"{key}: chassis CPU/turn = {found['cpu_chassis_over_sdk']:.2f} of the SDK "
+                f"{key}: chassis CPU/turn = {found['cpu_chassis_over_sdk']:.3f} of the SDK "
                 f"baseline, median of {len(per_round)} rounds "
-                f"({', '.join(f'{r:.2f}' for r in per_round)}; target <= 0.25); "
+                f"({', '.join(f'{r:.3f}' for r in per_round)}; target <= 0.25); "
                 f"all ok: {found['chassis_all_ok']}; batch {found['chassis_wall_s']:.2f} s"
                 + (" (target <= 1.5 s)" if delay == 1 else "")
             )
