@@ -1,38 +1,59 @@
 """Runs inside a rendered project's environment (see chat_turns.py): serves the app.
 
-    python _chat_server.py --port N --memory store|sdk
+    python _chat_server.py --port N --memory store|sdk [--workers N]
 
-``sdk`` swaps the chat routes' memory dependency for the SDK's own SQLAlchemySession on
-the same tables, the benchmark's baseline; the service itself has no setting for it.
+``sdk`` makes the memory store hand out the SDK's own SQLAlchemySession on the same
+tables, the benchmark's baseline; the service itself has no setting for it.
+
+Not through ``app.dependency_overrides``: while any override is set, FastAPI rebuilds
+every sub-dependency of every request (``get_dependant`` in ``solve_dependencies``),
+about 1.5 ms of CPU per request here, which would slow the baseline down with a cost
+the SDK does not have (docs/performance.md, "The baseline without overrides").
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
 import uvicorn
-from agent_service.api.chat import ChatMemory, get_chat_memory
-from agent_service.api.deps import SessionStoreDep
 from agent_service.app import create_app
+from agent_service.memory.store import SessionStore
+from agents import Session
 from agents.extensions.memory import SQLAlchemySession
+from fastapi import FastAPI
 
 
-async def sdk_memory(store: SessionStoreDep) -> ChatMemory:
+def sdk_session(store: SessionStore, session_id: str, *, owner: str | None = None) -> Session:
     # No owners in the SDK's session: a baseline with authentication disabled only.
-    return lambda session_id, _owner: SQLAlchemySession(
-        session_id, engine=store.engine, create_tables=False
-    )
+    return SQLAlchemySession(session_id, engine=store.engine, create_tables=False)
+
+
+def build_app() -> FastAPI:
+    """The app of one worker; the memory comes through the environment, so that
+    uvicorn's worker processes (which import this module anew) get it too."""
+    if os.environ["CHAT_BENCH_MEMORY"] == "sdk":
+        # The chat routes ask the store for the turn's session (api/chat.py).
+        SessionStore.session = sdk_session  # type: ignore[method-assign,assignment]
+    return create_app()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--memory", choices=["store", "sdk"], default="store")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    app = create_app()
-    if args.memory == "sdk":
-        app.dependency_overrides[get_chat_memory] = sdk_memory
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    os.environ["CHAT_BENCH_MEMORY"] = args.memory
+    uvicorn.run(
+        "_chat_server:build_app",
+        factory=True,
+        workers=args.workers,
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

@@ -1,16 +1,17 @@
-"""Benchmark "chat turns": POST /chat on a served app (uvicorn, one worker, pool size 5),
+"""Benchmark "chat turns": POST /chat on a served app (uvicorn, pool size 5 per worker),
 with the chassis SessionStore and, as the baseline, the SDK's SQLAlchemySession in its place.
 
     uv run python -m benchmarks.chat_turns [--backends sqlite,postgresql] [--requests 256]
-        [--rounds 3]
+        [--rounds 3] [--workers 1]
 
 For each backend, memory and model latency (instant, and 1 s per model call), it serves the
 rendered app, sends batches of 256 concurrent requests (one session each: a first turn,
 then a second turn that reads the first back) and reports every request's outcome, the
-wall time per batch and the server's CPU time per turn (from /proc/<pid>/stat, before
-and after each batch). The two memories alternate for ``--rounds`` rounds; the ratio
-reported is the median of the rounds' ratios. The baseline swaps the chat routes' memory dependency
-(``_chat_server.py``); the service has no setting for it. Writes ``benchmarks/results/chat_turns.json``.
+wall time per batch and the server's CPU time per turn (from /proc/<pid>/stat of the
+server and its workers, before and after each batch). The two memories alternate for
+``--rounds`` rounds; the ratio reported is the median of the rounds' ratios. The
+baseline makes the store hand out the SDK's session (``_chat_server.py``); the service
+has no setting for it. Writes ``benchmarks/results/chat_turns.json``.
 """
 
 from __future__ import annotations
@@ -46,9 +47,12 @@ MEMORIES = {"chassis SessionStore": "store", "SDK SQLAlchemySession": "sdk"}
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc/<pid>/stat."""
+    """User + system CPU time of a process and its descendants (uvicorn's workers),
+    from /proc/<pid>/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    own = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def free_port() -> int:
@@ -79,10 +83,13 @@ def database(backend: str, postgres_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def server(project: Path, env: dict[str, str], memory: str) -> Iterator[tuple[int, int]]:
+def server(
+    project: Path, env: dict[str, str], memory: str, workers: int
+) -> Iterator[tuple[int, int]]:
     port = free_port()
     python = str(project / ".venv" / "bin" / "python")
     command = [python, str(CHAT_SERVER), "--port", str(port), "--memory", memory]
+    command += ["--workers", str(workers)]
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder, (Path(folder) / "server.log").open("w+") as log:
         process = subprocess.Popen(command, cwd=project, env=env, stdout=log, stderr=log)
@@ -205,6 +212,7 @@ def run_case(
     requests: int,
     *,
     limits: bool,
+    workers: int = 1,
 ) -> dict:
     with database(backend, postgres_url) as url:
         env = clean_environment(
@@ -226,7 +234,7 @@ def run_case(
             check=True,
             capture_output=True,
         )
-        with server(project, env, memory) as (pid, port):
+        with server(project, env, memory, workers) as (pid, port):
             batches = asyncio.run(drive(port, pid, requests))
     return {
         "batches": batches,
@@ -241,6 +249,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=256)
     parser.add_argument("--delays", default="0,1", help="model latencies in seconds")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per case")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes (CPU is summed over them; pool size 5 each)",
+    )
     parser.add_argument(
         "--limits",
         choices=("on", "off"),
@@ -266,6 +280,7 @@ def main() -> int:
                         delay,
                         args.requests,
                         limits=limits,
+                        workers=args.workers,
                     )
                     results.append(
                         {
@@ -324,7 +339,7 @@ def main() -> int:
         "chat_turns",
         {
             "workload": f"{args.requests} concurrent POST /chat, one session each (turn 1, then turn 2)",
-            "server": "uvicorn, 1 worker, pool size 5, echo model",
+            "server": f"uvicorn, {args.workers} worker(s), pool size 5 each, echo model",
             "metering": True,
             "limits": limits,
             "rounds": args.rounds,
