@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from agent_service.app import create_app
@@ -32,10 +35,27 @@ def sdk_session(store: SessionStore, session_id: str, *, owner: str | None = Non
 def build_app() -> FastAPI:
     """The app of one worker; the memory comes through the environment, so that
     uvicorn's worker processes (which import this module anew) get it too."""
+    app = create_app()
     if os.environ["CHAT_BENCH_MEMORY"] == "sdk":
         # The chat routes ask the store for the turn's session (api/chat.py).
         SessionStore.session = sdk_session  # type: ignore[method-assign,assignment]
-    return create_app()
+        app.router.lifespan_context = sdk_ready(app.router.lifespan_context)
+    return app
+
+
+def sdk_ready(lifespan: Any) -> Any:
+    """The app's lifespan, then one SDK session before any request: the first one adds
+    an engine "connect" listener, and added while the first requests open connections
+    it fails some of them ("deque mutated during iteration") in the baseline's warm-up,
+    leaving their client connections broken."""
+
+    @asynccontextmanager
+    async def started(app: FastAPI) -> AsyncIterator[Any]:
+        async with lifespan(app) as state:
+            SQLAlchemySession("warm-up", engine=app.state.session_store.engine, create_tables=False)
+            yield state
+
+    return started
 
 
 def main() -> None:
