@@ -46,6 +46,7 @@ GROUPS = {  # in order of priority: a run that is cut short still covers the fir
                 "test_memory_pool_slots.py",
                 "test_sqlite_writers.py",
                 "test_sqlite_units.py",
+                "test_sqlite_group_commit.py",
             ),
             BACKENDS,
             # store.py, base.py and the SQLite/MySQL backends run the same code whatever
