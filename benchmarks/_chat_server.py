@@ -1,9 +1,12 @@
 """Runs inside a rendered project's environment (see chat_turns.py): serves the app.
 
-    python _chat_server.py --port N --memory store|sdk [--workers N]
+    python _chat_server.py --port N --memory store|sdk|floor
 
 ``sdk`` makes the memory store hand out the SDK's own SQLAlchemySession on the same
-tables, the benchmark's baseline; the service itself has no setting for it.
+tables, the benchmark's baseline; ``floor`` gives the agent a history kept in this
+process and takes the turn lock and the owner check off the database too (chat_turns.py
+switches metering and limits off for it): what a turn costs with no database at all.
+The service itself has no setting for either.
 
 Not through ``app.dependency_overrides``: while any override is set, FastAPI rebuilds
 every sub-dependency of every request (``get_dependant`` in ``solve_dependencies``),
@@ -14,13 +17,13 @@ the SDK does not have (docs/performance.md, "The baseline without overrides").
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import uvicorn
 from agent_service.app import create_app
+from agent_service.db.turn_locks import TurnLocks
 from agent_service.memory.store import SessionStore
 from agents import Session
 from agents.extensions.memory import SQLAlchemySession
@@ -30,17 +33,6 @@ from fastapi import FastAPI
 def sdk_session(store: SessionStore, session_id: str, *, owner: str | None = None) -> Session:
     # No owners in the SDK's session: a baseline with authentication disabled only.
     return SQLAlchemySession(session_id, engine=store.engine, create_tables=False)
-
-
-def build_app() -> FastAPI:
-    """The app of one worker; the memory comes through the environment, so that
-    uvicorn's worker processes (which import this module anew) get it too."""
-    app = create_app()
-    if os.environ["CHAT_BENCH_MEMORY"] == "sdk":
-        # The chat routes ask the store for the turn's session (api/chat.py).
-        SessionStore.session = sdk_session  # type: ignore[method-assign,assignment]
-        app.router.lifespan_context = sdk_ready(app.router.lifespan_context)
-    return app
 
 
 def sdk_ready(lifespan: Any) -> Any:
@@ -58,22 +50,64 @@ def sdk_ready(lifespan: Any) -> Any:
     return started
 
 
+class InProcessHistory:
+    """The floor's memory: each session's items in a list of this process."""
+
+    histories: ClassVar[dict[str, list[Any]]] = {}
+    session_settings = None
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+
+    async def get_items(self, limit: int | None = None) -> list[Any]:
+        items = self.histories.get(self.session_id, [])
+        return items[-limit:] if limit else list(items)
+
+    async def add_items(self, items: list[Any]) -> None:
+        self.histories.setdefault(self.session_id, []).extend(items)
+
+    async def pop_item(self) -> Any:
+        items = self.histories.get(self.session_id)
+        return items.pop() if items else None
+
+    async def clear_session(self) -> None:
+        self.histories.pop(self.session_id, None)
+
+
+class FreeLease:
+    """The floor's turn lock: always held, nothing to release."""
+
+    async def confirm(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+async def free_lease(_locks: TurnLocks, _owner: str, _session_id: str) -> FreeLease:
+    return FreeLease()
+
+
+async def nobody_else(_store: SessionStore, _session_id: str, *, owner: str = "") -> bool:
+    return False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--memory", choices=["store", "sdk"], default="store")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--memory", choices=["store", "sdk", "floor"], default="store")
     args = parser.parse_args()
-    os.environ["CHAT_BENCH_MEMORY"] = args.memory
-    uvicorn.run(
-        "_chat_server:build_app",
-        factory=True,
-        workers=args.workers,
-        host="127.0.0.1",
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-    )
+    # The chat routes ask the store for the turn's session (api/chat.py).
+    if args.memory == "sdk":
+        SessionStore.session = sdk_session  # type: ignore[method-assign,assignment]
+    if args.memory == "floor":
+        SessionStore.session = lambda _store, session_id, **_: InProcessHistory(session_id)  # type: ignore[method-assign,assignment,misc]
+        SessionStore.owned_by_another = nobody_else  # type: ignore[method-assign]
+        TurnLocks.acquire = free_lease  # type: ignore[method-assign,assignment]
+    app = create_app()
+    if args.memory == "sdk":
+        app.router.lifespan_context = sdk_ready(app.router.lifespan_context)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,20 @@
-"""Benchmark "chat turns": POST /chat on a served app (uvicorn, pool size 5 per worker),
+"""Benchmark "chat turns": POST /chat on a served app (uvicorn, one worker, pool size 5),
 with the chassis SessionStore and, as the baseline, the SDK's SQLAlchemySession in its place.
 
     uv run python -m benchmarks.chat_turns [--backends sqlite,postgresql] [--requests 256]
-        [--rounds 3] [--workers 1]
+        [--rounds 3] [--floor]
 
 For each backend, memory and model latency (instant, and 1 s per model call), it serves the
 rendered app, sends batches of 256 concurrent requests (one session each: a first turn,
 then a second turn that reads the first back) and reports every request's outcome, the
-wall time per batch and the server's CPU time per turn (from /proc/<pid>/stat of the
-server and its workers, before and after each batch). The two memories alternate for
+wall time per batch and the server's CPU time per turn (from /proc/<pid>/stat, before
+and after each batch). The two memories alternate for
 ``--rounds`` rounds; the ratio reported is the median of the rounds' ratios. The
 baseline makes the store hand out the SDK's session (``_chat_server.py``); the service
-has no setting for it. Writes ``benchmarks/results/chat_turns.json``.
+has no setting for it. ``--floor`` adds a third case to each round: the same app with
+no database work in the turn (history in process, no turn lock, owner check, metering
+or limits), the part of a turn's cost the chassis' database plumbing cannot remove.
+Writes ``benchmarks/results/chat_turns.json``.
 """
 
 from __future__ import annotations
@@ -44,15 +47,13 @@ from benchmarks._common import (
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CHAT_SERVER = Path(__file__).resolve().parent / "_chat_server.py"
 MEMORIES = {"chassis SessionStore": "store", "SDK SQLAlchemySession": "sdk"}
+FLOOR = "no database (floor)"
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its descendants (uvicorn's workers),
-    from /proc/<pid>/stat."""
+    """User + system CPU time of a process, from /proc/<pid>/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    own = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return own + sum(cpu_seconds(int(child)) for child in children)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def free_port() -> int:
@@ -83,13 +84,10 @@ def database(backend: str, postgres_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def server(
-    project: Path, env: dict[str, str], memory: str, workers: int
-) -> Iterator[tuple[int, int]]:
+def server(project: Path, env: dict[str, str], memory: str) -> Iterator[tuple[int, int]]:
     port = free_port()
     python = str(project / ".venv" / "bin" / "python")
     command = [python, str(CHAT_SERVER), "--port", str(port), "--memory", memory]
-    command += ["--workers", str(workers)]
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder, (Path(folder) / "server.log").open("w+") as log:
         process = subprocess.Popen(command, cwd=project, env=env, stdout=log, stderr=log)
@@ -212,7 +210,6 @@ def run_case(
     requests: int,
     *,
     limits: bool,
-    workers: int = 1,
 ) -> dict:
     with database(backend, postgres_url) as url:
         env = clean_environment(
@@ -223,8 +220,8 @@ def run_case(
                 "APP_AGENT_ECHO_DELAY_SECONDS": str(delay),
                 "APP_AUTH_DISABLED": "true",
                 "APP_LOG_LEVEL": "WARNING",
-                "APP_USAGE_METERING": "true",
-                **(LIMITS if limits else {}),
+                "APP_USAGE_METERING": "false" if memory == "floor" else "true",
+                **(LIMITS if limits and memory != "floor" else {}),
             }
         )
         subprocess.run(
@@ -234,7 +231,7 @@ def run_case(
             check=True,
             capture_output=True,
         )
-        with server(project, env, memory, workers) as (pid, port):
+        with server(project, env, memory) as (pid, port):
             batches = asyncio.run(drive(port, pid, requests))
     return {
         "batches": batches,
@@ -250,19 +247,17 @@ def main() -> int:
     parser.add_argument("--delays", default="0,1", help="model latencies in seconds")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per case")
     parser.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="uvicorn worker processes (CPU is summed over them; pool size 5 each)",
-    )
-    parser.add_argument(
         "--limits",
         choices=("on", "off"),
         default="on",
         help="rate limits per principal (metering and turn locks are always on)",
     )
+    parser.add_argument(
+        "--floor", action="store_true", help="also measure the app with no database work"
+    )
     args = parser.parse_args()
     limits = args.limits == "on"
+    memories = {**MEMORIES, **({FLOOR: "floor"} if args.floor else {})}
 
     project = prepare_project(args.project, args.reuse)
     results: list[dict[str, Any]] = []
@@ -270,7 +265,7 @@ def main() -> int:
         for delay in (float(d) for d in args.delays.split(",")):
             # Rounds interleave the two memories, so a slow spell of the machine hits both.
             for round_number in range(1, args.rounds + 1):
-                for label, memory in MEMORIES.items():
+                for label, memory in memories.items():
                     print(f"== {backend}, model {delay:g} s, {label}, round {round_number} ...")
                     case = run_case(
                         project,
@@ -280,7 +275,6 @@ def main() -> int:
                         delay,
                         args.requests,
                         limits=limits,
-                        workers=args.workers,
                     )
                     results.append(
                         {
@@ -327,6 +321,12 @@ def main() -> int:
                 "chassis_wall_s_per_round": [c["wall_s"] for c in chassis],
                 "chassis_wall_s": statistics.median(c["wall_s"] for c in chassis),
             }
+            floor = [r for r in cases if r["memory"] == FLOOR]
+            if floor:
+                ratios[key]["floor_cpu_ms_per_turn"] = statistics.median(
+                    r["server_cpu_ms_per_turn"] for r in floor
+                )
+                ratios[key]["floor_wall_s"] = statistics.median(r["wall_s"] for r in floor)
             found = ratios[key]
             print(
                 f"{key}: chassis CPU/turn = {found['cpu_chassis_over_sdk']:.3f} of the SDK "
@@ -335,14 +335,20 @@ def main() -> int:
                 f"all ok: {found['chassis_all_ok']}; batch {found['chassis_wall_s']:.2f} s"
                 + (" (target <= 1.5 s)" if delay == 1 else "")
             )
+            if floor:
+                print(
+                    f"{key}: with no database work (floor) {found['floor_cpu_ms_per_turn']:.2f} "
+                    f"ms of CPU per turn, batch {found['floor_wall_s']:.2f} s (medians)"
+                )
     write_results(
         "chat_turns",
         {
             "workload": f"{args.requests} concurrent POST /chat, one session each (turn 1, then turn 2)",
-            "server": f"uvicorn, {args.workers} worker(s), pool size 5 each, echo model",
+            "server": "uvicorn, 1 worker, pool size 5, echo model",
             "metering": True,
             "limits": limits,
             "rounds": args.rounds,
+            "floor": args.floor,
             "results": results,
             "ratios": ratios,
         },
