@@ -10,7 +10,7 @@ The service itself has no setting for either.
 
 Not through ``app.dependency_overrides``: while any override is set, FastAPI rebuilds
 every sub-dependency of every request (``get_dependant`` in ``solve_dependencies``),
-about 1.5 ms of CPU per request here, which would slow the baseline down with a cost
+about 1 ms of CPU per request here, which would slow the baseline down with a cost
 the SDK does not have (docs/performance.md, "The baseline without overrides").
 """
 
