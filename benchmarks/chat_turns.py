@@ -8,8 +8,8 @@ For each backend, memory and model latency (instant, and 1 s per model call), it
 rendered app, sends batches of 256 concurrent requests (one session each: a first turn,
 then a second turn that reads the first back) and reports every request's outcome, the
 wall time per batch and the server's CPU time per turn (from /proc/<pid>/stat, before
-and after each batch). The memories alternate for ``--rounds``
-rounds; the ratio reported is the median of the rounds' ratios. The
+and after each batch). The memories alternate for ``--rounds`` rounds; the ratio
+reported is the median of the rounds' ratios. The
 baseline makes the store hand out the SDK's session (``_chat_server.py``); the service
 has no setting for it. ``--floor`` adds a third case to each round: the same app with
 no database work in the turn (history in process, no turn lock, owner check, metering
@@ -263,7 +263,7 @@ def main() -> int:
     results: list[dict[str, Any]] = []
     for backend in args.backends.split(","):
         for delay in (float(d) for d in args.delays.split(",")):
-            # Rounds interleave the two memories, so a slow spell of the machine hits both.
+            # Rounds interleave the memories, so a slow spell of the machine hits both.
             for round_number in range(1, args.rounds + 1):
                 for label, memory in memories.items():
                     print(f"== {backend}, model {delay:g} s, {label}, round {round_number} ...")
