@@ -3,10 +3,11 @@
     python _chat_server.py --port N --memory store|sdk|floor
 
 ``sdk`` makes the memory store hand out the SDK's own SQLAlchemySession on the same
-tables, the benchmark's baseline; ``floor`` gives the agent a history kept in this
-process and takes the turn lock and the owner check off the database too (chat_turns.py
-switches metering and limits off for it): what a turn costs with no database at all.
-The service itself has no setting for either.
+tables, the benchmark's baseline (the SDK's sessions have no owner, so a turn checks
+none: api/buffered_session.py); ``floor`` gives the agent a history kept in this process
+and takes the turn lock off the database too (chat_turns.py switches metering and limits
+off for it): what a turn costs with no database at all. The service itself has no
+setting for either.
 
 Not through ``app.dependency_overrides``: while any override is set, FastAPI rebuilds
 every sub-dependency of every request (``get_dependant`` in ``solve_dependencies``),
@@ -88,10 +89,6 @@ async def free_lease(_locks: TurnLocks, _owner: str, _session_id: str) -> FreeLe
     return FreeLease()
 
 
-async def nobody_else(_store: SessionStore, _session_id: str, *, owner: str = "") -> bool:
-    return False
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -102,7 +99,6 @@ def main() -> None:
         SessionStore.session = sdk_session  # type: ignore[method-assign,assignment]
     if args.memory == "floor":
         SessionStore.session = lambda _store, session_id, **_: InProcessHistory(session_id)  # type: ignore[method-assign,assignment,misc]
-        SessionStore.owned_by_another = nobody_else  # type: ignore[method-assign]
         TurnLocks.acquire = free_lease  # type: ignore[method-assign,assignment]
     app = create_app()
     if args.memory == "sdk":
