@@ -45,6 +45,12 @@ def prepare_project(
     return path
 
 
+def migrate(project: Path, env: dict[str, str]) -> None:
+    """The rendered service's own ``migrate`` command, on the database of ``env``."""
+    command = [str(project / ".venv" / "bin" / "agent-service"), "migrate"]
+    subprocess.run(command, cwd=project, env=env, check=True, capture_output=True)
+
+
 def run_in_project(project: Path, *args: str, env: dict[str, str] | None = None) -> None:
     command = [str(project / ".venv" / "bin" / "python"), *args]
     subprocess.run(command, cwd=project, env=clean_environment(env), check=True)

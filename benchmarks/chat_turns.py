@@ -39,6 +39,7 @@ from sqlalchemy import create_engine, make_url, text
 from benchmarks._common import (
     benchmark_parser,
     clean_environment,
+    migrate,
     prepare_project,
     print_table,
     write_results,
@@ -224,13 +225,7 @@ def run_case(
                 **(LIMITS if limits and memory != "floor" else {}),
             }
         )
-        subprocess.run(
-            [str(project / ".venv" / "bin" / "agent-service"), "migrate"],
-            cwd=project,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        migrate(project, env)
         with server(project, env, memory) as (pid, port):
             batches = asyncio.run(drive(port, pid, requests))
     return {

@@ -21,6 +21,7 @@ from typing import Any
 from benchmarks._common import (
     benchmark_parser,
     clean_environment,
+    migrate,
     prepare_project,
     print_table,
     write_results,
@@ -41,15 +42,9 @@ def main() -> int:
     for backend in args.backends.split(","):
         with database(backend, args.postgres_url) as url:
             env = clean_environment({"APP_DATABASE_URL": url, "APP_LOG_LEVEL": "WARNING"})
-            venv = project / ".venv" / "bin"
-            subprocess.run(
-                [str(venv / "agent-service"), "migrate"],
-                cwd=project,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-            command = [str(venv / "python"), str(WORKER), str(args.sessions), str(args.rounds)]
+            migrate(project, env)
+            python = str(project / ".venv" / "bin" / "python")
+            command = [python, str(WORKER), str(args.sessions), str(args.rounds)]
             output = subprocess.run(
                 command, cwd=project, env=env, check=True, capture_output=True, text=True
             )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import subprocess
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 from benchmarks._common import (
     benchmark_parser,
     clean_environment,
+    migrate,
     prepare_project,
     print_table,
     write_results,
@@ -92,13 +92,7 @@ def run_backend(project: Path, backend: str, postgres_url: str, requests: int, c
             # A database each: three servers on one SQLite file would measure lock waits.
             url = stack.enter_context(database(backend, postgres_url))
             env = clean_environment({**base, **extra, "APP_DATABASE_URL": url})
-            subprocess.run(
-                [str(project / ".venv" / "bin" / "agent-service"), "migrate"],
-                cwd=project,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
+            migrate(project, env)
             servers[label] = stack.enter_context(server(project, env, "store"))
         per_turn = asyncio.run(rounds(servers, requests, count))
     means = {label: statistics.mean(values) for label, values in per_turn.items()}
