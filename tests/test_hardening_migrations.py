@@ -4,8 +4,8 @@ Each scenario runs the rendered service's real start-up path (``docker/entrypoin
 with ``RUN_DB_MIGRATIONS=true``, run directly: no Docker engine needed) against an
 empty database on PostgreSQL, with test-only revisions added to a copy of the project's migrations:
 
-* a revision that records every run in a table and then holds the lock for a while,
-  so four replicas started together really contend;
+* a revision that records every run in a table and holds the lock until the other
+  replicas are queued on it, so four replicas started together really contend;
 * a revision that creates a table and then fails, to prove transactional DDL.
 """
 
@@ -39,7 +39,8 @@ MIGRATION_LOCK_KEY = int.from_bytes(
     hashlib.sha256(b"agent_service:alembic").digest()[:8], "big", signed=True
 )
 
-COUNTING_REVISION = '''"""Test-only: records each time it runs, then holds the migration for a while."""
+COUNTING_REVISION = '''"""Test-only: records each time it runs, and holds the migration lock until
+the other replicas are queued on it."""
 
 from alembic import op
 
@@ -48,17 +49,35 @@ down_revision = None
 branch_labels = ("hardening",)
 depends_on = "chassis_0001"
 
+# Replicas reach the lock seconds apart on a busy machine (each imports the service
+# twice first), so a fixed pause can end before the last one asks for it. Held until
+# the others wait (bounded: a replica that never arrives fails the test, not hangs it),
+# and the count it saw is recorded for the test.
+HOLD_UNTIL_QUEUED = """
+DO $$
+DECLARE deadline timestamptz := clock_timestamp() + interval '30 seconds';
+BEGIN
+    WHILE clock_timestamp() < deadline AND (
+        SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+    ) < OTHER_REPLICAS LOOP
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    UPDATE migration_runs SET queued = (
+        SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+    );
+END $$
+"""
+
 
 def upgrade() -> None:
-    op.execute("CREATE TABLE migration_runs (pid integer NOT NULL)")
+    op.execute("CREATE TABLE migration_runs (pid integer NOT NULL, queued integer)")
     op.execute("INSERT INTO migration_runs (pid) VALUES (pg_backend_pid())")
-    # Long enough that every other replica is queued on the migration lock meanwhile.
-    op.execute("SELECT pg_sleep(2)")
+    op.execute(HOLD_UNTIL_QUEUED)
 
 
 def downgrade() -> None:
     op.execute("DROP TABLE migration_runs")
-'''
+'''.replace("OTHER_REPLICAS", str(REPLICAS - 1))
 
 FAILING_REVISION = '''"""Test-only: creates a table, then fails."""
 
@@ -168,6 +187,8 @@ def test_replicas_starting_together_migrate_exactly_once(
     assert sum(applied) == revisions, outputs
     assert sorted(applied) == [0] * (REPLICAS - 1) + [revisions], outputs
     assert fetch(database, "SELECT count(*) FROM migration_runs")[0][0] == 1
+    # The replica that migrated saw every other one queued behind it on the lock.
+    assert fetch(database, "SELECT queued FROM migration_runs")[0][0] == REPLICAS - 1
     versions = {str(row[0]) for row in fetch(database, "SELECT version_num FROM alembic_version")}
     assert "hardening_count" in versions
     # The test only proves something if replicas really overlapped.
