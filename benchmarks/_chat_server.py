@@ -1,6 +1,7 @@
 """Runs inside a rendered project's environment (see chat_turns.py): serves the app.
 
-    python _chat_server.py --port N --memory store|sdk|floor
+    python _chat_server.py --port N --memory store|sdk|floor [--gc-stats PATH]
+        [--young-threshold N]
 
 ``sdk`` makes the memory store hand out the SDK's own SQLAlchemySession on the same
 tables, the benchmark's baseline (the SDK's sessions have no owner, so a turn checks
@@ -13,6 +14,10 @@ Not through ``app.dependency_overrides``: while any override is set, FastAPI reb
 every sub-dependency of every request (``get_dependant`` in ``solve_dependencies``),
 about 1 ms of CPU per request here, which would slow the baseline down with a cost
 the SDK does not have (docs/performance.md, "The baseline without overrides").
+
+``--gc-stats`` writes the garbage collector's CPU time while serving to PATH when the
+server stops; ``--young-threshold`` serves with another young-generation threshold than
+the app's (``YOUNG_GENERATION_THRESHOLD``), for comparisons.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, ClassVar
 
+import agent_service.app
 import uvicorn
+from _collector import CollectorClock
 from agent_service.app import create_app
 from agent_service.db.turn_locks import TurnLocks
 from agent_service.memory.store import SessionStore
@@ -85,6 +93,21 @@ class FreeLease:
         return None
 
 
+def counted(lifespan: Any, clock: CollectorClock, path: Path) -> Any:
+    """The app's lifespan; the clock counts while it serves and writes ``path`` when it
+    stops (uvicorn re-raises SIGTERM after the shutdown, so nothing after it runs)."""
+
+    @asynccontextmanager
+    async def started(app: FastAPI) -> AsyncIterator[Any]:
+        async with lifespan(app) as state:
+            clock.serving = True
+            yield state
+            clock.serving = False
+            clock.write(path)
+
+    return started
+
+
 async def free_lease(_locks: TurnLocks, _owner: str, _session_id: str) -> FreeLease:
     return FreeLease()
 
@@ -93,7 +116,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--memory", choices=["store", "sdk", "floor"], default="store")
+    parser.add_argument("--gc-stats", type=Path)
+    parser.add_argument("--young-threshold", type=int)
     args = parser.parse_args()
+    if args.young_threshold is not None:
+        agent_service.app.YOUNG_GENERATION_THRESHOLD = args.young_threshold
     # The chat routes ask the store for the turn's session (api/chat.py).
     if args.memory == "sdk":
         SessionStore.session = sdk_session  # type: ignore[method-assign,assignment]
@@ -103,6 +130,10 @@ def main() -> None:
     app = create_app()
     if args.memory == "sdk":
         app.router.lifespan_context = sdk_ready(app.router.lifespan_context)
+    clock = CollectorClock()
+    if args.gc_stats is not None:
+        clock.install()
+        app.router.lifespan_context = counted(app.router.lifespan_context, clock, args.gc_stats)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

@@ -2,7 +2,7 @@
 with the chassis SessionStore and, as the baseline, the SDK's SQLAlchemySession in its place.
 
     uv run python -m benchmarks.chat_turns [--backends sqlite,postgresql] [--requests 256]
-        [--rounds 3] [--floor]
+        [--rounds 3] [--floor] [--young-threshold N]
 
 For each backend, memory and model latency (instant, and 1 s per model call), it serves the
 rendered app, sends batches of 256 concurrent requests (one session each: a first turn,
@@ -14,27 +14,19 @@ baseline makes the store hand out the SDK's session (``_chat_server.py``); the s
 has no setting for it. ``--floor`` adds a third case to each round: the same app with
 no database work in the turn (history in process, no turn lock, owner check, metering
 or limits), the part of a turn's cost the chassis' database plumbing cannot remove.
-Writes ``benchmarks/results/chat_turns.json``.
+Every case also reports the garbage collector's CPU time per turn while serving, and its
+longest pass (``_collector.py``); ``--young-threshold`` serves with another young-generation
+threshold than the app's, to compare. Writes ``benchmarks/results/chat_turns.json``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import statistics
-import subprocess
 import tempfile
-import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import httpx
-from sqlalchemy import create_engine, make_url, text
 
 from benchmarks._common import (
     benchmark_parser,
@@ -44,156 +36,10 @@ from benchmarks._common import (
     print_table,
     write_results,
 )
+from benchmarks._served_app import database, drive, server
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-CHAT_SERVER = Path(__file__).resolve().parent / "_chat_server.py"
 MEMORIES = {"chassis SessionStore": "store", "SDK SQLAlchemySession": "sdk"}
 FLOOR = "no database (floor)"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def database(backend: str, postgres_url: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite+aiosqlite:///{folder}/chat.db"
-        return
-    name = f"bench_chat_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        make_url(postgres_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(postgres_url).set(drivername="postgresql+asyncpg", database=name)
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextmanager
-def server(project: Path, env: dict[str, str], memory: str) -> Iterator[tuple[int, int]]:
-    port = free_port()
-    python = str(project / ".venv" / "bin" / "python")
-    command = [python, str(CHAT_SERVER), "--port", str(port), "--memory", memory]
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as folder, (Path(folder) / "server.log").open("w+") as log:
-        process = subprocess.Popen(command, cwd=project, env=env, stdout=log, stderr=log)
-        try:
-            deadline, last = time.monotonic() + 60, "no answer"
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"server exited: {log.read()[-2000:]}")
-                try:
-                    answer = httpx.get(f"{url}/readyz", timeout=1)
-                    if answer.status_code == 200:
-                        break
-                    last = f"{answer.status_code} {answer.text[:300]}"
-                except httpx.TransportError as exc:
-                    last = type(exc).__name__
-                if time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(
-                        f"server not ready in 60 s (/readyz: {last}): {log.read()[-2000:]}"
-                    )
-                time.sleep(0.2)
-            yield process.pid, port
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-
-class Connection:
-    """A minimal keep-alive HTTP/1.1 client connection.
-
-    httpx spends milliseconds of CPU per request once hundreds of connections are open,
-    which on a small machine would starve the server under test; this costs microseconds.
-    """
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, port: int) -> Connection:
-        return cls(*await asyncio.open_connection("127.0.0.1", port))
-
-    async def post_json(self, path: str, payload: dict[str, Any]) -> tuple[int, bytes]:
-        body = json.dumps(payload).encode()
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + body)
-        status_line = await self.reader.readline()
-        length = 0
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode().partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value)
-        return int(status_line.split()[1]), await self.reader.readexactly(length)
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-async def batch(connections: list[Connection], session_ids: list[str], message: str) -> dict:
-    async def one(connection: Connection, session_id: str) -> int:
-        try:
-            status, _ = await asyncio.wait_for(
-                connection.post_json("/chat", {"session_id": session_id, "message": message}),
-                timeout=120,
-            )
-        except (OSError, ValueError, IndexError, TimeoutError, asyncio.IncompleteReadError):
-            return 0
-        return status
-
-    started, cpu = time.perf_counter(), time.process_time()
-    statuses = await asyncio.gather(
-        *(one(c, s) for c, s in zip(connections, session_ids, strict=True))
-    )
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return {
-        "wall_s": wall,
-        "client_cpu_s": cpu,
-        "ok": statuses.count(200),
-        "failed": len(statuses) - statuses.count(200),
-    }
-
-
-async def drive(port: int, pid: int, requests: int) -> list[dict[str, Any]]:
-    connections = [await Connection.open(port) for _ in range(requests)]
-    try:
-        # The warm-up also proves every connection works before anything is measured.
-        await batch(connections, [f"warm-{n}" for n in range(requests)], "warm up")
-        sessions = [f"s-{n}-{uuid.uuid4().hex[:6]}" for n in range(requests)]
-        batches = []
-        for turn, message in enumerate(["Hello, I am planning a trip.", "What did I say?"], 1):
-            before = cpu_seconds(pid)
-            result = await batch(connections, sessions, message)
-            result["server_cpu_s"] = cpu_seconds(pid) - before
-            result["server_cpu_ms_per_turn"] = result["server_cpu_s"] / requests * 1000
-            result["turn"] = turn
-            batches.append(result)
-        return batches
-    finally:
-        for connection in connections:
-            connection.close()
-
-
 # Limits high enough never to refuse a request, so every turn pays for checking and
 # counting them (one principal: the worst case, every request updates the same counters).
 LIMITS = {
@@ -211,8 +57,9 @@ def run_case(
     requests: int,
     *,
     limits: bool,
+    young_threshold: int | None = None,
 ) -> dict:
-    with database(backend, postgres_url) as url:
+    with database(backend, postgres_url) as url, tempfile.TemporaryDirectory() as folder:
         env = clean_environment(
             {
                 "APP_DATABASE_URL": url,
@@ -226,9 +73,17 @@ def run_case(
             }
         )
         migrate(project, env)
-        with server(project, env, memory) as (pid, port):
+        gc_stats = Path(folder) / "gc.json"
+        options = ["--gc-stats", str(gc_stats)]
+        if young_threshold is not None:
+            options += ["--young-threshold", str(young_threshold)]
+        with server(project, env, memory, options) as (pid, port):
             batches = asyncio.run(drive(port, pid, requests))
+        collector = json.loads(gc_stats.read_text())
+    served = requests * 3  # the warm-up batch, then the two measured ones
     return {
+        "collector": collector,
+        "collector_ms_per_turn": collector["total_s"] / served * 1000,
         "batches": batches,
         "all_ok": all(b["failed"] == 0 for b in batches),
         "wall_s": max(b["wall_s"] for b in batches),
@@ -250,6 +105,11 @@ def main() -> int:
     parser.add_argument(
         "--floor", action="store_true", help="also measure the app with no database work"
     )
+    parser.add_argument(
+        "--young-threshold",
+        type=int,
+        help="serve with this young-generation GC threshold instead of the app's",
+    )
     args = parser.parse_args()
     limits = args.limits == "on"
     memories = {**MEMORIES, **({FLOOR: "floor"} if args.floor else {})}
@@ -270,6 +130,7 @@ def main() -> int:
                         delay,
                         args.requests,
                         limits=limits,
+                        young_threshold=args.young_threshold,
                     )
                     results.append(
                         {
@@ -290,12 +151,24 @@ def main() -> int:
             f"{sum(b['ok'] for b in r['batches'])}/{sum(b['ok'] + b['failed'] for b in r['batches'])}",
             r["wall_s"],
             r["server_cpu_ms_per_turn"],
+            r["collector_ms_per_turn"],
+            r["collector"]["longest_s"] * 1000,
         ]
         for r in results
     ]
     print()
     print_table(
-        ["backend", "model", "memory", "round", "ok", "batch wall s (max)", "server CPU ms/turn"],
+        [
+            "backend",
+            "model",
+            "memory",
+            "round",
+            "ok",
+            "batch wall s (max)",
+            "server CPU ms/turn",
+            "GC ms/turn",
+            "longest GC pass ms",
+        ],
         rows,
     )
     ratios = {}
@@ -344,6 +217,7 @@ def main() -> int:
             "limits": limits,
             "rounds": args.rounds,
             "floor": args.floor,
+            "young_threshold": args.young_threshold or "the app's",
             "results": results,
             "ratios": ratios,
         },

@@ -26,7 +26,7 @@ from benchmarks._common import (
     print_table,
     write_results,
 )
-from benchmarks.chat_turns import database
+from benchmarks._served_app import database
 
 WORKER = Path(__file__).resolve().parent / "_turn_reads_worker.py"
 

@@ -29,7 +29,7 @@ from benchmarks._common import (
     print_table,
     write_results,
 )
-from benchmarks.chat_turns import Connection, batch, cpu_seconds, database, server
+from benchmarks._served_app import Connection, batch, cpu_seconds, database, server
 
 CONFIGS: dict[str, dict[str, str]] = {
     "metering off": {"APP_USAGE_METERING": "false"},
