@@ -17,18 +17,18 @@ the SDK does not have (docs/performance.md, "The baseline without overrides").
 
 ``--gc-stats`` writes the garbage collector's CPU time while serving to PATH when the
 server stops; ``--young-threshold`` serves with another young-generation threshold than
-the app's (``YOUNG_GENERATION_THRESHOLD``), for comparisons.
+Python's 700 (set once the app has started), for comparisons.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
-import agent_service.app
 import uvicorn
 from _collector import CollectorClock
 from agent_service.app import create_app
@@ -93,13 +93,15 @@ class FreeLease:
         return None
 
 
-def counted(lifespan: Any, clock: CollectorClock, path: Path) -> Any:
+def counted(lifespan: Any, clock: CollectorClock, path: Path, young: int | None) -> Any:
     """The app's lifespan; the clock counts while it serves and writes ``path`` when it
     stops (uvicorn re-raises SIGTERM after the shutdown, so nothing after it runs)."""
 
     @asynccontextmanager
     async def started(app: FastAPI) -> AsyncIterator[Any]:
         async with lifespan(app) as state:
+            if young is not None:
+                gc.set_threshold(young, *gc.get_threshold()[1:])
             clock.serving = True
             yield state
             clock.serving = False
@@ -119,8 +121,6 @@ def main() -> None:
     parser.add_argument("--gc-stats", type=Path)
     parser.add_argument("--young-threshold", type=int)
     args = parser.parse_args()
-    if args.young_threshold is not None:
-        agent_service.app.YOUNG_GENERATION_THRESHOLD = args.young_threshold
     # The chat routes ask the store for the turn's session (api/chat.py).
     if args.memory == "sdk":
         SessionStore.session = sdk_session  # type: ignore[method-assign,assignment]
@@ -133,7 +133,9 @@ def main() -> None:
     clock = CollectorClock()
     if args.gc_stats is not None:
         clock.install()
-        app.router.lifespan_context = counted(app.router.lifespan_context, clock, args.gc_stats)
+        app.router.lifespan_context = counted(
+            app.router.lifespan_context, clock, args.gc_stats, args.young_threshold
+        )
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

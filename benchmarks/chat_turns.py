@@ -16,12 +16,13 @@ no database work in the turn (history in process, no turn lock, owner check, met
 or limits), the part of a turn's cost the chassis' database plumbing cannot remove.
 Every case also reports the garbage collector's CPU time per turn while serving, and its
 longest pass (``_collector.py``); ``--young-threshold`` serves with another young-generation
-threshold than the app's, to compare. Writes ``benchmarks/results/chat_turns.json``.
+GC threshold than Python's 700, to compare. Writes ``benchmarks/results/chat_turns.json``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import statistics
 import tempfile
@@ -108,7 +109,7 @@ def main() -> int:
     parser.add_argument(
         "--young-threshold",
         type=int,
-        help="serve with this young-generation GC threshold instead of the app's",
+        help="serve with this young-generation GC threshold instead of Python's 700",
     )
     args = parser.parse_args()
     limits = args.limits == "on"
@@ -217,7 +218,7 @@ def main() -> int:
             "limits": limits,
             "rounds": args.rounds,
             "floor": args.floor,
-            "young_threshold": args.young_threshold or "the app's",
+            "young_threshold": args.young_threshold or gc.get_threshold()[0],
             "results": results,
             "ratios": ratios,
         },
