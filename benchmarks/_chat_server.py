@@ -93,19 +93,22 @@ class FreeLease:
         return None
 
 
-def counted(lifespan: Any, clock: CollectorClock, path: Path, young: int | None) -> Any:
-    """The app's lifespan; the clock counts while it serves and writes ``path`` when it
-    stops (uvicorn re-raises SIGTERM after the shutdown, so nothing after it runs)."""
+def serving(lifespan: Any, *, young: int | None, gc_stats: Path | None) -> Any:
+    """The app's lifespan, then the collector's threshold and clock for the time it
+    serves; the clock writes ``gc_stats`` at shutdown (uvicorn re-raises SIGTERM after
+    the shutdown, so nothing after ``uvicorn.run`` runs)."""
 
     @asynccontextmanager
     async def started(app: FastAPI) -> AsyncIterator[Any]:
         async with lifespan(app) as state:
             if young is not None:
                 gc.set_threshold(young, *gc.get_threshold()[1:])
-            clock.serving = True
+            clock = CollectorClock()
+            if gc_stats is not None:
+                clock.install()
             yield state
-            clock.serving = False
-            clock.write(path)
+            if gc_stats is not None:
+                clock.write(gc_stats)
 
     return started
 
@@ -130,12 +133,9 @@ def main() -> None:
     app = create_app()
     if args.memory == "sdk":
         app.router.lifespan_context = sdk_ready(app.router.lifespan_context)
-    clock = CollectorClock()
-    if args.gc_stats is not None:
-        clock.install()
-        app.router.lifespan_context = counted(
-            app.router.lifespan_context, clock, args.gc_stats, args.young_threshold
-        )
+    app.router.lifespan_context = serving(
+        app.router.lifespan_context, young=args.young_threshold, gc_stats=args.gc_stats
+    )
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

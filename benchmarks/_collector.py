@@ -1,7 +1,7 @@
 """The garbage collector's share of a served app's CPU: imported by ``_chat_server.py``.
 
 ``gc.callbacks`` brackets every collector pass; the clock adds up the process CPU time
-between the two calls, per generation, from the moment the app has started serving.
+between the two calls, per generation, from ``install`` to ``write``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 
 class CollectorClock:
     def __init__(self) -> None:
-        self.serving = False
         self.passes = [0, 0, 0]
         self.seconds = [0.0, 0.0, 0.0]
         self.longest_s = 0.0
@@ -27,8 +26,6 @@ class CollectorClock:
         if phase == "start":
             self._started = time.process_time()
             return
-        if not self.serving:
-            return
         spent = time.process_time() - self._started
         generation = info["generation"]
         self.passes[generation] += 1
@@ -36,6 +33,7 @@ class CollectorClock:
         self.longest_s = max(self.longest_s, spent)
 
     def write(self, path: Path) -> None:
+        gc.callbacks.remove(self._on_pass)
         path.write_text(
             json.dumps(
                 {

@@ -81,7 +81,7 @@ def run_case(
         with server(project, env, memory, options) as (pid, port):
             batches = asyncio.run(drive(port, pid, requests))
         collector = json.loads(gc_stats.read_text())
-    served = requests * 3  # the warm-up batch, then the two measured ones
+    served = requests * (len(batches) + 1)  # the measured batches and the warm-up
     return {
         "collector": collector,
         "collector_ms_per_turn": collector["total_s"] / served * 1000,

@@ -52,19 +52,22 @@ depends_on = "chassis_0001"
 # Replicas reach the lock seconds apart on a busy machine (each imports the service
 # twice first), so a fixed pause can end before the last one asks for it. Held until
 # the others wait (bounded: a replica that never arrives fails the test, not hangs it),
-# and the count it saw is recorded for the test.
+# and the count it saw is recorded for the test. Only this database's waiters count:
+# other tests on the same server migrate their own databases meanwhile.
 HOLD_UNTIL_QUEUED = """
 DO $$
-DECLARE deadline timestamptz := clock_timestamp() + interval '30 seconds';
+DECLARE
+    deadline timestamptz := clock_timestamp() + interval '30 seconds';
+    waiting integer;
 BEGIN
-    WHILE clock_timestamp() < deadline AND (
-        SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-    ) < OTHER_REPLICAS LOOP
+    LOOP
+        SELECT count(*) INTO waiting FROM pg_locks
+        WHERE locktype = 'advisory' AND NOT granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database());
+        EXIT WHEN waiting >= OTHER_REPLICAS OR clock_timestamp() >= deadline;
         PERFORM pg_sleep(0.05);
     END LOOP;
-    UPDATE migration_runs SET queued = (
-        SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-    );
+    UPDATE migration_runs SET queued = waiting;
 END $$
 """
 
