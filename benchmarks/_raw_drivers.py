@@ -18,7 +18,7 @@ READ_PG = """
 SELECT message_data FROM agent_messages
 WHERE session_id = $1
   AND EXISTS (SELECT 1 FROM agent_sessions WHERE session_id = $1 AND owner = $2)
-ORDER BY created_at DESC, id DESC LIMIT $3
+ORDER BY id DESC LIMIT $3
 """
 APPEND_PG = """
 WITH session_row AS (
@@ -39,7 +39,7 @@ READ_SQLITE = """
 SELECT message_data FROM agent_messages
 WHERE session_id = :session_id
   AND EXISTS (SELECT 1 FROM agent_sessions WHERE session_id = :session_id AND owner = :owner)
-ORDER BY created_at DESC, id DESC LIMIT :limit
+ORDER BY id DESC LIMIT :limit
 """
 UPSERT_SQLITE = """
 INSERT INTO agent_sessions (session_id, owner) VALUES (:session_id, :owner)
