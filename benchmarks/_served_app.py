@@ -25,9 +25,19 @@ CHAT_SERVER = Path(__file__).resolve().parent / "_chat_server.py"
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    """User + system CPU time of a process and its live children (``serve --workers N``
+    runs the workers as children of a supervisor), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+    except FileNotFoundError:  # exited since it was listed
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return own + sum(cpu_seconds(child) for child in children)
 
 
 def free_port() -> int:
@@ -57,16 +67,29 @@ def database(backend: str, postgres_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def service_command(project: Path, workers: int) -> list[str]:
+    """The rendered service's own ``serve`` command (``server`` adds ``--port``)."""
+    return [str(project / ".venv" / "bin" / "agent-service"), "serve", "--workers", str(workers)]
+
+
 @contextmanager
 def server(
-    project: Path, env: dict[str, str], memory: str, options: Sequence[str] = ()
+    project: Path,
+    env: dict[str, str],
+    memory: str,
+    options: Sequence[str] = (),
+    *,
+    command: Sequence[str] = (),
 ) -> Iterator[tuple[int, int]]:
+    """Serve ``_chat_server.py`` with ``memory`` and ``options``, or ``command`` when
+    given; yields the server's pid and port once /readyz answers 200."""
     port = free_port()
     python = str(project / ".venv" / "bin" / "python")
-    command = [python, str(CHAT_SERVER), "--port", str(port), "--memory", memory, *options]
+    served = list(command) or [python, str(CHAT_SERVER), "--memory", memory, *options]
+    argv = [*served, "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder, (Path(folder) / "server.log").open("w+") as log:
-        process = subprocess.Popen(command, cwd=project, env=env, stdout=log, stderr=log)
+        process = subprocess.Popen(argv, cwd=project, env=env, stdout=log, stderr=log)
         try:
             deadline, last = time.monotonic() + 60, "no answer"
             while True:

@@ -2,7 +2,7 @@
 with the chassis SessionStore and, as the baseline, the SDK's SQLAlchemySession in its place.
 
     uv run python -m benchmarks.chat_turns [--backends sqlite,postgresql] [--requests 256]
-        [--rounds 3] [--floor] [--young-threshold N]
+        [--rounds 3] [--floor] [--young-threshold N] [--workers N]
 
 For each backend, memory and model latency (instant, and 1 s per model call), it serves the
 rendered app, sends batches of 256 concurrent requests (one session each: a first turn,
@@ -16,7 +16,9 @@ no database work in the turn (history in process, no turn lock, owner check, met
 or limits), the part of a turn's cost the chassis' database plumbing cannot remove.
 Every case also reports the garbage collector's CPU time per turn while serving, and its
 longest pass (``_collector.py``); ``--young-threshold`` serves with another young-generation
-GC threshold than Python's 700, to compare. Writes ``benchmarks/results/chat_turns.json``.
+GC threshold than Python's 700, to compare. ``--workers N`` adds a case served by the
+service's own command, ``agent-service serve --workers N`` (CPU summed over its worker
+processes; no GC columns). Writes ``benchmarks/results/chat_turns.json``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from benchmarks._common import (
     print_table,
     write_results,
 )
-from benchmarks._served_app import database, drive, server
+from benchmarks._served_app import database, drive, server, service_command
 
 MEMORIES = {"chassis SessionStore": "store", "SDK SQLAlchemySession": "sdk"}
 FLOOR = "no database (floor)"
@@ -59,6 +61,7 @@ def run_case(
     *,
     limits: bool,
     young_threshold: int | None = None,
+    workers: int = 1,
 ) -> dict:
     with database(backend, postgres_url) as url, tempfile.TemporaryDirectory() as folder:
         env = clean_environment(
@@ -78,13 +81,15 @@ def run_case(
         options = ["--gc-stats", str(gc_stats)]
         if young_threshold is not None:
             options += ["--young-threshold", str(young_threshold)]
-        with server(project, env, memory, options) as (pid, port):
+        # The service's own command has no collector clock: no GC columns for it.
+        command = service_command(project, workers) if memory == "serve" else []
+        with server(project, env, memory, options, command=command) as (pid, port):
             batches = asyncio.run(drive(port, pid, requests))
-        collector = json.loads(gc_stats.read_text())
+        collector = None if command else json.loads(gc_stats.read_text())
     served = requests * (len(batches) + 1)  # the measured batches and the warm-up
     return {
         "collector": collector,
-        "collector_ms_per_turn": collector["total_s"] / served * 1000,
+        "collector_ms_per_turn": collector and collector["total_s"] / served * 1000,
         "batches": batches,
         "all_ok": all(b["failed"] == 0 for b in batches),
         "wall_s": max(b["wall_s"] for b in batches),
@@ -111,9 +116,19 @@ def main() -> int:
         type=int,
         help="serve with this young-generation GC threshold instead of Python's 700",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="also measure the chassis through the service's own `serve --workers N`",
+    )
     args = parser.parse_args()
     limits = args.limits == "on"
-    memories = {**MEMORIES, **({FLOOR: "floor"} if args.floor else {})}
+    served = f"chassis, serve --workers {args.workers}"
+    memories = {
+        **MEMORIES,
+        **({FLOOR: "floor"} if args.floor else {}),
+        **({served: "serve"} if args.workers else {}),
+    }
 
     project = prepare_project(args.project, args.reuse)
     results: list[dict[str, Any]] = []
@@ -132,6 +147,7 @@ def main() -> int:
                         args.requests,
                         limits=limits,
                         young_threshold=args.young_threshold,
+                        workers=args.workers or 1,
                     )
                     results.append(
                         {
@@ -152,8 +168,8 @@ def main() -> int:
             f"{sum(b['ok'] for b in r['batches'])}/{sum(b['ok'] + b['failed'] for b in r['batches'])}",
             r["wall_s"],
             r["server_cpu_ms_per_turn"],
-            r["collector_ms_per_turn"],
-            r["collector"]["longest_s"] * 1000,
+            r["collector_ms_per_turn"] or "",
+            r["collector"]["longest_s"] * 1000 if r["collector"] else "",
         ]
         for r in results
     ]
@@ -190,12 +206,6 @@ def main() -> int:
                 "chassis_wall_s_per_round": [c["wall_s"] for c in chassis],
                 "chassis_wall_s": statistics.median(c["wall_s"] for c in chassis),
             }
-            floor = [r for r in cases if r["memory"] == FLOOR]
-            if floor:
-                ratios[key]["floor_cpu_ms_per_turn"] = statistics.median(
-                    r["server_cpu_ms_per_turn"] for r in floor
-                )
-                ratios[key]["floor_wall_s"] = statistics.median(r["wall_s"] for r in floor)
             found = ratios[key]
             print(
                 f"{key}: chassis CPU/turn = {found['cpu_chassis_over_sdk']:.3f} of the SDK "
@@ -204,16 +214,24 @@ def main() -> int:
                 f"all ok: {found['chassis_all_ok']}; batch {found['chassis_wall_s']:.2f} s"
                 + (" (target <= 1.5 s)" if delay == 1 else "")
             )
-            if floor:
-                print(
-                    f"{key}: with no database work (floor) {found['floor_cpu_ms_per_turn']:.2f} "
-                    f"ms of CPU per turn, batch {found['floor_wall_s']:.2f} s (medians)"
-                )
+            for label, name in ((FLOOR, "floor"), (served, "served")):
+                extra = [r for r in cases if r["memory"] == label]
+                if extra:
+                    cpu = statistics.median(r["server_cpu_ms_per_turn"] for r in extra)
+                    wall = statistics.median(r["wall_s"] for r in extra)
+                    all_ok = all(r["all_ok"] for r in extra)
+                    found |= {f"{name}_cpu_ms_per_turn": cpu, f"{name}_wall_s": wall}
+                    found[f"{name}_all_ok"] = all_ok
+                    print(
+                        f"{key}: {label}: {cpu:.2f} ms of CPU per turn, batch {wall:.2f} s "
+                        f"(medians), all ok: {all_ok}"
+                    )
     write_results(
         "chat_turns",
         {
             "workload": f"{args.requests} concurrent POST /chat, one session each (turn 1, then turn 2)",
             "server": "uvicorn, 1 worker, pool size 5, echo model",
+            "workers": args.workers,
             "metering": True,
             "limits": limits,
             "rounds": args.rounds,
