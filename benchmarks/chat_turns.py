@@ -78,18 +78,19 @@ def run_case(
         )
         migrate(project, env)
         gc_stats = Path(folder) / "gc.json"
+        command: list[str] = []
         options = ["--gc-stats", str(gc_stats)]
-        if young_threshold is not None:
+        if memory == "serve":  # the service's own command: no collector clock, no GC columns
+            command, options = service_command(project, workers), []
+        elif young_threshold is not None:
             options += ["--young-threshold", str(young_threshold)]
-        # The service's own command has no collector clock: no GC columns for it.
-        command = service_command(project, workers) if memory == "serve" else []
         with server(project, env, memory, options, command=command) as (pid, port):
             batches = asyncio.run(drive(port, pid, requests))
-        collector = None if command else json.loads(gc_stats.read_text())
+        collector = json.loads(gc_stats.read_text()) if options else None
     served = requests * (len(batches) + 1)  # the measured batches and the warm-up
     return {
         "collector": collector,
-        "collector_ms_per_turn": collector and collector["total_s"] / served * 1000,
+        "collector_ms_per_turn": collector["total_s"] / served * 1000 if collector else None,
         "batches": batches,
         "all_ok": all(b["failed"] == 0 for b in batches),
         "wall_s": max(b["wall_s"] for b in batches),
@@ -123,12 +124,10 @@ def main() -> int:
     )
     args = parser.parse_args()
     limits = args.limits == "on"
-    served = f"chassis, serve --workers {args.workers}"
-    memories = {
-        **MEMORIES,
-        **({FLOOR: "floor"} if args.floor else {}),
-        **({served: "serve"} if args.workers else {}),
-    }
+    served = f"chassis, serve --workers {args.workers}" if args.workers else None
+    memories = {**MEMORIES, **({FLOOR: "floor"} if args.floor else {})}
+    if served:
+        memories[served] = "serve"
 
     project = prepare_project(args.project, args.reuse)
     results: list[dict[str, Any]] = []
@@ -168,8 +167,8 @@ def main() -> int:
             f"{sum(b['ok'] for b in r['batches'])}/{sum(b['ok'] + b['failed'] for b in r['batches'])}",
             r["wall_s"],
             r["server_cpu_ms_per_turn"],
-            r["collector_ms_per_turn"] or "",
-            r["collector"]["longest_s"] * 1000 if r["collector"] else "",
+            "" if r["collector"] is None else r["collector_ms_per_turn"],
+            "" if r["collector"] is None else r["collector"]["longest_s"] * 1000,
         ]
         for r in results
     ]
