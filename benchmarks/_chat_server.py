@@ -1,7 +1,7 @@
 """Runs inside a rendered project's environment (see chat_turns.py): serves the app.
 
     python _chat_server.py --port N --memory store|sdk|floor [--gc-stats PATH]
-        [--young-threshold N]
+        [--young-threshold N] [--timeline PATH]
 
 ``sdk`` makes the memory store hand out the SDK's own SQLAlchemySession on the same
 tables, the benchmark's baseline (the SDK's sessions have no owner, so a turn checks
@@ -17,7 +17,8 @@ the SDK does not have (docs/performance.md, "The baseline without overrides").
 
 ``--gc-stats`` writes the garbage collector's CPU time while serving to PATH when the
 server stops; ``--young-threshold`` serves with another young-generation threshold than
-Python's 700 (set once the app has started), for comparisons.
+Python's 700 (set once the app has started), for comparisons; ``--timeline`` writes
+when each agent run reached its model (``_timeline.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any, ClassVar
 
 import uvicorn
 from _collector import CollectorClock
+from _timeline import Timeline
 from agent_service.app import create_app
 from agent_service.db.turn_locks import TurnLocks
 from agent_service.memory.store import SessionStore
@@ -93,22 +95,29 @@ class FreeLease:
         return None
 
 
-def serving(lifespan: Any, *, young: int | None, gc_stats: Path | None) -> Any:
-    """The app's lifespan, then the collector's threshold and clock for the time it
-    serves; the clock writes ``gc_stats`` at shutdown (uvicorn re-raises SIGTERM after
-    the shutdown, so nothing after ``uvicorn.run`` runs)."""
+def serving(
+    lifespan: Any, *, young: int | None, gc_stats: Path | None, timeline: Path | None
+) -> Any:
+    """The app's lifespan, then the collector's threshold and clock, and the runs'
+    timeline, for the time it serves; the clock writes ``gc_stats`` and the timeline
+    ``timeline`` at shutdown (uvicorn re-raises SIGTERM after the shutdown, so nothing
+    after ``uvicorn.run`` runs)."""
 
     @asynccontextmanager
     async def started(app: FastAPI) -> AsyncIterator[Any]:
         async with lifespan(app) as state:
             if young is not None:
                 gc.set_threshold(young, *gc.get_threshold()[1:])
-            clock = CollectorClock()
+            clock, runs = CollectorClock(), Timeline()
             if gc_stats is not None:
                 clock.install()
+            if timeline is not None:
+                runs.install()
             yield state
             if gc_stats is not None:
                 clock.write(gc_stats)
+            if timeline is not None:
+                runs.write(timeline)
 
     return started
 
@@ -123,6 +132,7 @@ def main() -> None:
     parser.add_argument("--memory", choices=["store", "sdk", "floor"], default="store")
     parser.add_argument("--gc-stats", type=Path)
     parser.add_argument("--young-threshold", type=int)
+    parser.add_argument("--timeline", type=Path)
     args = parser.parse_args()
     # The chat routes ask the store for the turn's session (api/chat.py).
     if args.memory == "sdk":
@@ -134,7 +144,10 @@ def main() -> None:
     if args.memory == "sdk":
         app.router.lifespan_context = sdk_ready(app.router.lifespan_context)
     app.router.lifespan_context = serving(
-        app.router.lifespan_context, young=args.young_threshold, gc_stats=args.gc_stats
+        app.router.lifespan_context,
+        young=args.young_threshold,
+        gc_stats=args.gc_stats,
+        timeline=args.timeline,
     )
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 

@@ -165,6 +165,7 @@ async def batch(connections: list[Connection], session_ids: list[str], message: 
     )
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
+        "started_at": started,  # perf_counter: the machine's monotonic clock (_timeline.py)
         "wall_s": wall,
         "client_cpu_s": cpu,
         "ok": statuses.count(200),

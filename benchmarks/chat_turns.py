@@ -2,7 +2,7 @@
 with the chassis SessionStore and, as the baseline, the SDK's SQLAlchemySession in its place.
 
     uv run python -m benchmarks.chat_turns [--backends sqlite,postgresql] [--requests 256]
-        [--rounds 3] [--floor] [--young-threshold N] [--workers N]
+        [--rounds 3] [--floor] [--young-threshold N] [--workers N] [--timeline]
 
 For each backend, memory and model latency (instant, and 1 s per model call), it serves the
 rendered app, sends batches of 256 concurrent requests (one session each: a first turn,
@@ -18,7 +18,9 @@ Every case also reports the garbage collector's CPU time per turn while serving,
 longest pass (``_collector.py``); ``--young-threshold`` serves with another young-generation
 GC threshold than Python's 700, to compare. ``--workers N`` adds a case served by the
 service's own command, ``agent-service serve --workers N`` (CPU summed over its worker
-processes; no GC columns). Writes ``benchmarks/results/chat_turns.json``.
+processes; no GC columns). ``--timeline`` reports, per batch, when the first and the last
+run's model call started and when the last one ended (``_timeline.py``; not for the
+``serve`` case). Writes ``benchmarks/results/chat_turns.json``.
 """
 
 from __future__ import annotations
@@ -31,18 +33,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmarks._chat_report import CHASSIS, FLOOR, SDK, report
 from benchmarks._common import (
     benchmark_parser,
     clean_environment,
     migrate,
     prepare_project,
-    print_table,
     write_results,
 )
 from benchmarks._served_app import database, drive, server, service_command
+from benchmarks._timeline import batch_timeline
 
-MEMORIES = {"chassis SessionStore": "store", "SDK SQLAlchemySession": "sdk"}
-FLOOR = "no database (floor)"
+MEMORIES = {CHASSIS: "store", SDK: "sdk"}
 # Limits high enough never to refuse a request, so every turn pays for checking and
 # counting them (one principal: the worst case, every request updates the same counters).
 LIMITS = {
@@ -62,6 +64,7 @@ def run_case(
     limits: bool,
     young_threshold: int | None = None,
     workers: int = 1,
+    timeline: bool = False,
 ) -> dict:
     with database(backend, postgres_url) as url, tempfile.TemporaryDirectory() as folder:
         env = clean_environment(
@@ -84,9 +87,16 @@ def run_case(
             command, options = service_command(project, workers), []
         elif young_threshold is not None:
             options += ["--young-threshold", str(young_threshold)]
+        runs_file = Path(folder) / "timeline.json"
+        if timeline and options:
+            options += ["--timeline", str(runs_file)]
         with server(project, env, memory, options, command=command) as (pid, port):
             batches = asyncio.run(drive(port, pid, requests))
         collector = json.loads(gc_stats.read_text()) if options else None
+        if timeline and options:
+            runs = json.loads(runs_file.read_text())
+            for b in batches:
+                b["timeline"] = batch_timeline(runs, b["started_at"], b["started_at"] + b["wall_s"])
     served = requests * (len(batches) + 1)  # the measured batches and the warm-up
     return {
         "collector": collector,
@@ -122,6 +132,9 @@ def main() -> int:
         type=int,
         help="also measure the chassis through the service's own `serve --workers N`",
     )
+    parser.add_argument(
+        "--timeline", action="store_true", help="also report when the runs reached the model"
+    )
     args = parser.parse_args()
     limits = args.limits == "on"
     served = f"chassis, serve --workers {args.workers}" if args.workers else None
@@ -146,6 +159,7 @@ def main() -> int:
                         args.requests,
                         limits=limits,
                         young_threshold=args.young_threshold,
+                        timeline=args.timeline,
                         workers=args.workers or 1,
                     )
                     results.append(
@@ -158,73 +172,7 @@ def main() -> int:
                         }
                     )
 
-    rows = [
-        [
-            r["backend"],
-            f"{r['model_delay_s']:g} s",
-            r["memory"],
-            r["round"],
-            f"{sum(b['ok'] for b in r['batches'])}/{sum(b['ok'] + b['failed'] for b in r['batches'])}",
-            r["wall_s"],
-            r["server_cpu_ms_per_turn"],
-            "" if r["collector"] is None else r["collector_ms_per_turn"],
-            "" if r["collector"] is None else r["collector"]["longest_s"] * 1000,
-        ]
-        for r in results
-    ]
-    print()
-    print_table(
-        [
-            "backend",
-            "model",
-            "memory",
-            "round",
-            "ok",
-            "batch wall s (max)",
-            "server CPU ms/turn",
-            "GC ms/turn",
-            "longest GC pass ms",
-        ],
-        rows,
-    )
-    ratios = {}
-    for backend in args.backends.split(","):
-        for delay in (float(d) for d in args.delays.split(",")):
-            cases = [r for r in results if r["backend"] == backend and r["model_delay_s"] == delay]
-            chassis = [r for r in cases if r["memory"] == "chassis SessionStore"]
-            sdk = [r for r in cases if r["memory"] == "SDK SQLAlchemySession"]
-            per_round = [
-                c["server_cpu_ms_per_turn"] / b["server_cpu_ms_per_turn"]
-                for c, b in zip(chassis, sdk, strict=True)
-            ]
-            key = f"{backend}, model {delay:g} s"
-            ratios[key] = {
-                "cpu_chassis_over_sdk_per_round": per_round,
-                "cpu_chassis_over_sdk": statistics.median(per_round),
-                "chassis_all_ok": all(c["all_ok"] for c in chassis),
-                "chassis_wall_s_per_round": [c["wall_s"] for c in chassis],
-                "chassis_wall_s": statistics.median(c["wall_s"] for c in chassis),
-            }
-            found = ratios[key]
-            print(
-                f"{key}: chassis CPU/turn = {found['cpu_chassis_over_sdk']:.3f} of the SDK "
-                f"baseline, median of {len(per_round)} rounds "
-                f"({', '.join(f'{r:.3f}' for r in per_round)}; target <= 0.25); "
-                f"all ok: {found['chassis_all_ok']}; batch {found['chassis_wall_s']:.2f} s"
-                + (" (target <= 1.5 s)" if delay == 1 else "")
-            )
-            for label, name in ((FLOOR, "floor"), (served, "served")):
-                extra = [r for r in cases if r["memory"] == label]
-                if extra:
-                    cpu = statistics.median(r["server_cpu_ms_per_turn"] for r in extra)
-                    wall = statistics.median(r["wall_s"] for r in extra)
-                    all_ok = all(r["all_ok"] for r in extra)
-                    found |= {f"{name}_cpu_ms_per_turn": cpu, f"{name}_wall_s": wall}
-                    found[f"{name}_all_ok"] = all_ok
-                    print(
-                        f"{key}: {label}: {cpu:.2f} ms of CPU per turn, batch {wall:.2f} s "
-                        f"(medians), all ok: {all_ok}"
-                    )
+    ratios = report(results, args.backends.split(","), args.delays, args.timeline, served)
     write_results(
         "chat_turns",
         {
@@ -236,6 +184,7 @@ def main() -> int:
             "rounds": args.rounds,
             "floor": args.floor,
             "young_threshold": args.young_threshold or gc.get_threshold()[0],
+            "timeline": args.timeline,
             "results": results,
             "ratios": ratios,
         },
