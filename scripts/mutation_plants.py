@@ -54,6 +54,15 @@ PLANTS = (
         MEMORY_TESTS,
     ),
     Plant(
+        "turn-read-owner",
+        "a turn's first read joins the history when another owner holds the session, "
+        "not the caller",
+        STATEMENTS,
+        "agent_sessions.outerjoin(latest, _sessions.owner == OWNER)",
+        "agent_sessions.outerjoin(latest, _sessions.owner != OWNER)",
+        MEMORY_TESTS,
+    ),
+    Plant(
         "list-owner",
         "list_sessions lists every owner's sessions",
         STATEMENTS,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from scripts.mutation_equivalent import EQUIVALENT
 from scripts.mutation_groups import PER_TEST_TIMEOUT, module_of
+from scripts.mutation_survivors import sensitive_survivors, untested_anywhere
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "build" / "mutation"
 
@@ -175,11 +176,10 @@ def write_report(
         "",
         "## Surviving mutants",
         "",
-        "What remains is listed per group and backend, with its diff: mostly MySQL/MariaDB "
-        "branches (the aiomysql cursor calls, the lazily compiled statements, the MySQL "
-        "backend's choice), which only a MariaDB run can kill and `make mutation` runs "
-        "SQLite and PostgreSQL. None is in authentication or in a tenant condition: those "
-        "are killed, or listed as equivalent with the reason.",
+        "What remains is listed per group and backend, with its diff. MySQL/MariaDB "
+        "branches (the aiomysql cursor calls, the MySQL backend's choice) only a MariaDB "
+        "run can kill, and `make mutation` runs SQLite and PostgreSQL. "
+        + sensitive_survivors(results),
         "",
     ]
     for result in results:
@@ -191,7 +191,7 @@ def write_report(
         lines += [f"### {result.group} on {result.backend}: {len(survivors)}", ""]
         for name, diff in survivors.items():
             lines += [f"`{name}`", "", "```diff", diff, "```", ""]
-    lines += _untested_anywhere(results)
+    lines += untested_anywhere(results)
     output.write_text("\n".join(lines).rstrip() + "\n")
 
 
@@ -237,28 +237,6 @@ def combined(results: list[GroupResult]) -> list[GroupResult]:
             )
         )
     return merged
-
-
-def _untested_anywhere(results: list[GroupResult]) -> list[str]:
-    """Functions whose mutants no selected test ran on ANY backend of the run."""
-    seen: dict[str, set[str]] = {}
-    for result in results:
-        for name, status in result.statuses.items():
-            seen.setdefault(name, set()).add(status)
-    functions = Counter(
-        name.rsplit("__mutmut_", 1)[0]
-        for name, statuses in seen.items()
-        if statuses == {"no tests"}
-    )
-    lines = [
-        "## Not run by the selected tests on any backend of the run",
-        "",
-        "Mutants in functions that none of the group's tests call on SQLite or PostgreSQL "
-        "(MySQL/MariaDB code runs only on MariaDB, which `make mutation` does not cover):",
-        "",
-    ]
-    lines += [f"- `{name}`: {count} mutants" for name, count in sorted(functions.items())]
-    return lines if functions else []
 
 
 def _cpus() -> int:

@@ -13,6 +13,7 @@ from scripts.mutation_equivalent import EQUIVALENT
 from scripts.mutation_groups import PER_TEST_TIMEOUT
 from scripts.mutation_plants import PLANTS
 from scripts.mutation_report import GroupResult, ResultStore, write_report
+from scripts.mutation_survivors import sensitive_survivors
 from tests.helpers import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "template"
@@ -149,3 +150,22 @@ def test_a_group_run_alone_replaces_only_its_own_rows(tmp_path: Path) -> None:
     assert "| auth | m.py | sqlite | 1 | 0 | 1 |" in text  # the re-run's result
     assert "| memory | m.py | sqlite | 1 | 0 | 1 |" in text
     assert "rerun  # auth on sqlite" in text
+
+
+def test_the_report_counts_survivors_in_owner_conditions_rather_than_assuming_none() -> None:
+    owner_diff = (
+        "--- a/s.py\n+++ b/s.py\n-    .where(_sessions.owner == OWNER)\n+    .where(true())"
+    )
+    other_diff = (
+        "--- a/owner.py\n+++ b/owner.py\n     owner = caller\n-    limit = 50\n+    limit = 51"
+    )
+    statuses = {"p.m.x_a__mutmut_1": "survived", "p.m.x_b__mutmut_1": "survived"}
+    diffs = {"p.m.x_a__mutmut_1": owner_diff, "p.m.x_b__mutmut_1": other_diff}
+    memory = GroupResult("memory", "sqlite", ("m.py",), ("t.py",), statuses, diffs, 60)
+    assert sensitive_survivors([memory]) == (
+        "1 touch authentication or an owner condition: p.m.x_a__mutmut_1."
+    )
+    del diffs["p.m.x_a__mutmut_1"]
+    assert sensitive_survivors([memory]).startswith("None is in authentication")
+    auth = GroupResult("auth", "sqlite", ("a.py",), ("t.py",), statuses, diffs, 60)
+    assert "p.m.x_b__mutmut_1" in sensitive_survivors([auth])
