@@ -66,7 +66,9 @@ def report(
                     r["memory"],
                     r["round"],
                     b["turn"],
-                    *list(b["timeline"].values())[1:],
+                    b["timeline"]["first_model_start_s"],
+                    b["timeline"]["last_model_start_s"],
+                    b["timeline"]["last_model_end_s"],
                 ]
                 for r in results
                 for b in r["batches"]

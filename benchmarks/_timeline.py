@@ -1,8 +1,7 @@
 """When each agent run reached its model: imported by ``_chat_server.py`` (``--timeline``).
 
 Wraps the SDK's ``Runner.run`` in the served process and records, for every run, when
-it started, when its first model call started, when its last one ended and when the run
-returned. The times are ``time.perf_counter()``, the system's monotonic clock on Linux,
+it started, when its first model call started and when its last one ended. The times are ``time.perf_counter()``, the system's monotonic clock on Linux,
 so they compare with the client's batch times in ``chat_turns.py``.
 """
 
@@ -16,7 +15,7 @@ from typing import Any
 
 class Timeline:
     def __init__(self) -> None:
-        # Per run: started, first model call started, last model call ended, returned.
+        # Per run: started, first model call started, last model call ended.
         self.runs: list[list[float]] = []
 
     def install(self) -> None:
@@ -39,12 +38,9 @@ class Timeline:
         async def run(*args: Any, **kwargs: Any) -> Any:
             if kwargs.get("hooks") is not None:
                 raise RuntimeError("the timeline cannot wrap a run that has its own hooks")
-            record = [time.perf_counter(), 0.0, 0.0, 0.0]
-            try:
-                return await original(*args, hooks=ModelCalls(record), **kwargs)
-            finally:
-                record[3] = time.perf_counter()
-                self.runs.append(record)
+            record = [time.perf_counter(), 0.0, 0.0]
+            self.runs.append(record)
+            return await original(*args, hooks=ModelCalls(record), **kwargs)
 
         Runner.run = run  # type: ignore[method-assign]
 

@@ -87,13 +87,14 @@ def run_case(
             command, options = service_command(project, workers), []
         elif young_threshold is not None:
             options += ["--young-threshold", str(young_threshold)]
-        runs_file = Path(folder) / "timeline.json"
-        if timeline and options:
+        # The timeline needs the benchmark's own server, as the collector clock does.
+        runs_file = Path(folder) / "timeline.json" if timeline and options else None
+        if runs_file is not None:
             options += ["--timeline", str(runs_file)]
         with server(project, env, memory, options, command=command) as (pid, port):
             batches = asyncio.run(drive(port, pid, requests))
         collector = json.loads(gc_stats.read_text()) if options else None
-        if timeline and options:
+        if runs_file is not None:
             runs = json.loads(runs_file.read_text())
             for b in batches:
                 b["timeline"] = batch_timeline(runs, b["started_at"], b["started_at"] + b["wall_s"])

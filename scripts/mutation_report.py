@@ -13,7 +13,7 @@ from pathlib import Path
 
 from scripts.mutation_equivalent import EQUIVALENT
 from scripts.mutation_groups import PER_TEST_TIMEOUT, module_of
-from scripts.mutation_survivors import sensitive_survivors, untested_anywhere
+from scripts.mutation_survivors import sensitive_survivors, survivors, untested_anywhere
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "build" / "mutation"
 
@@ -183,13 +183,9 @@ def write_report(
         "",
     ]
     for result in results:
-        survivors = {
-            name: diff
-            for name, diff in result.diffs.items()
-            if result.statuses[name] == "survived" and name not in EQUIVALENT
-        }
-        lines += [f"### {result.group} on {result.backend}: {len(survivors)}", ""]
-        for name, diff in survivors.items():
+        kept = survivors(result)
+        lines += [f"### {result.group} on {result.backend}: {len(kept)}", ""]
+        for name, diff in kept.items():
             lines += [f"`{name}`", "", "```diff", diff, "```", ""]
     lines += untested_anywhere(results)
     output.write_text("\n".join(lines).rstrip() + "\n")

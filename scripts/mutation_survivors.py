@@ -12,14 +12,22 @@ if TYPE_CHECKING:
     from scripts.mutation_report import GroupResult
 
 
+def survivors(result: GroupResult) -> dict[str, str]:
+    """The result's surviving mutants that are not listed as equivalent, with their diffs."""
+    return {
+        name: diff
+        for name, diff in result.diffs.items()
+        if result.statuses[name] == "survived" and name not in EQUIVALENT
+    }
+
+
 def sensitive_survivors(results: list[GroupResult]) -> str:
     """The report's sentence on surviving mutants in authentication (the auth group) or in
     a tenant condition (a changed line that names an owner), counted, not assumed."""
     found = sorted(
         name
         for r in results
-        for name, diff in r.diffs.items()
-        if r.statuses[name] == "survived" and name not in EQUIVALENT
+        for name, diff in survivors(r).items()
         if r.group == "auth" or any(_changes_owner(line) for line in diff.splitlines())
     )
     if not found:
